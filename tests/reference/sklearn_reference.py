@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""scikit-learn reference values for Augur's ML tests.
+
+Reads src/demo/telco_customers.parquet and src/demo/cdnow_orders.parquet
+(built by tests/reference/make_demo_data.py) and writes
+tests/reference/reference_values.json with:
+  a) churn logistic regression (train: customer_id % 5 != 0, test: % 5 == 0;
+     numeric -> mean-impute + StandardScaler, string -> OneHotEncoder (all
+     categories, handle_unknown='ignore'), fitted on train only;
+     LogisticRegression(C=1.0, max_iter=5000, lbfgs), plus test metrics for C=1e6);
+  b) RFM k-means on cdnow orders (recency days vs. the table's max order_date,
+     frequency = #orders, monetary = sum dollar_value; StandardScaler;
+     KMeans(n_clusters=4, n_init=10, random_state=0), n_init=1 spread over seeds 0..4,
+     silhouette on the first 10,000 customers and on all customers);
+  c) linear regression of monthly_charges on tenure, total_charges (mean-imputed),
+     one-hot internet_service and contract (same split / preprocessing rules).
+
+Run from the repo root:
+  $HOME/.cache/augur-venv/bin/python tests/reference/sklearn_reference.py
+"""
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, log_loss,
+                             mean_absolute_error, precision_score, r2_score,
+                             recall_score, roc_auc_score, root_mean_squared_error,
+                             silhouette_score)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
+
+DEMO = os.path.join("src", "demo")
+OUT = os.path.join("tests", "reference", "reference_values.json")
+SCRIPT = "tests/reference/sklearn_reference.py"
+
+
+def numeric_pipe():
+    return Pipeline([("impute", SimpleImputer(strategy="mean")),
+                     ("scale", StandardScaler())])
+
+
+def preprocessor(num_cols, cat_cols):
+    return ColumnTransformer(
+        [("num", numeric_pipe(), num_cols),
+         ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat_cols)],
+        verbose_feature_names_out=False)
+
+
+def split(df):
+    test = (df["customer_id"] % 5 == 0).to_numpy()
+    return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
+
+
+def logreg_block(C, X_tr, y_tr, X_te, y_te, names, with_coefs, tol=1e-4, max_iter=5000):
+    model = LogisticRegression(C=C, max_iter=max_iter, tol=tol)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(X_tr, y_tr)
+    converged = not any(issubclass(x.category, ConvergenceWarning) for x in w)
+    p = model.predict_proba(X_te)[:, 1]
+    pred = (p >= 0.5).astype(int)
+    tn, fp, fn, tp = confusion_matrix(y_te, pred, labels=[0, 1]).ravel()
+    p_tr = model.predict_proba(X_tr)[:, 1]
+    w_vec = model.coef_.ravel()
+    # sklearn's objective: C * sum(logloss_i) + 0.5 * ||w||^2 (intercept unpenalised);
+    # reported divided by C and n_train, i.e. mean train log loss + ||w||^2 / (2 C n).
+    train_ll = log_loss(y_tr, p_tr)
+    obj = train_ll + float(w_vec @ w_vec) / (2.0 * C * len(y_tr))
+    out = {
+        "C": C,
+        "solver": "lbfgs",
+        "max_iter": max_iter,
+        "tol": tol,
+        "n_iter": int(model.n_iter_[0]),
+        "converged": converged,
+        "test": {
+            "roc_auc": roc_auc_score(y_te, p),
+            "accuracy": accuracy_score(y_te, pred),
+            "precision": precision_score(y_te, pred),
+            "recall": recall_score(y_te, pred),
+            "f1": f1_score(y_te, pred),
+            "log_loss": log_loss(y_te, p),
+            "confusion": {"tp": int(tp), "fp": int(fp), "tn": int(tn), "fn": int(fn)},
+        },
+        "train": {"roc_auc": roc_auc_score(y_tr, p_tr), "log_loss": train_ll,
+                  "objective_mean_logloss_plus_l2_over_2Cn": obj},
+    }
+    if with_coefs:
+        out["intercept"] = float(model.intercept_[0])
+        out["coefficients"] = {n: float(c) for n, c in zip(names, w_vec)}
+    return out, model
+
+
+def churn_logreg(telco):
+    train, test = split(telco)
+    feats = [c for c in telco.columns if c not in ("customer_id", "churn")]
+    num_cols = [c for c in feats if telco[c].dtype.kind in "if"]
+    cat_cols = [c for c in feats if c not in num_cols]
+    pre = preprocessor(num_cols, cat_cols)
+    X_tr = pre.fit_transform(train[feats])
+    X_te = pre.transform(test[feats])
+    names = list(pre.get_feature_names_out())
+    y_tr = (train["churn"] == "Yes").astype(int).to_numpy()
+    y_te = (test["churn"] == "Yes").astype(int).to_numpy()
+    num = pre.named_transformers_["num"]
+    res = {
+        "split": "train: customer_id % 5 != 0, test: customer_id % 5 == 0",
+        "positive_class": "churn == 'Yes'",
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+        "n_train_positive": int(y_tr.sum()),
+        "n_test_positive": int(y_te.sum()),
+        "numeric_columns": num_cols,
+        "string_columns": cat_cols,
+        "n_encoded_features": len(names),
+        "encoded_feature_names": names,
+        "train_impute_means": dict(zip(num_cols, map(float, num.named_steps["impute"].statistics_))),
+        "train_scaler_mean": dict(zip(num_cols, map(float, num.named_steps["scale"].mean_))),
+        "train_scaler_std_population": dict(zip(num_cols, map(float, num.named_steps["scale"].scale_))),
+        "test_total_charges_nulls": int(test["total_charges"].isna().sum()),
+        "train_total_charges_nulls": int(train["total_charges"].isna().sum()),
+    }
+    # Exactly as specified (sklearn defaults, tol=1e-4).
+    res["C_1"], _ = logreg_block(1.0, X_tr, y_tr, X_te, y_te, names, True)
+    # The one-hot design keeps every category and has an intercept, so it is rank-deficient
+    # (the "No internet service" dummies are identical across 7 columns, etc.).  With C=1 the
+    # L2 penalty still makes the optimum unique, but the objective is very flat along those
+    # directions and lbfgs at tol=1e-4 stops far from it (intercept -0.54 vs -2.21 at the
+    # optimum).  Compare coefficients against this converged fit, not against C_1.
+    res["C_1_converged"], _ = logreg_block(1.0, X_tr, y_tr, X_te, y_te, names, True,
+                                           tol=1e-10, max_iter=100000)
+    res["design_rank_with_intercept"] = int(np.linalg.matrix_rank(np.c_[np.ones(len(X_tr)), X_tr]))
+    res["design_columns_with_intercept"] = int(X_tr.shape[1] + 1)
+    # Nearly unregularised: coefficients are ill-determined (rank deficiency), metrics only.
+    res["C_1e6"], _ = logreg_block(1e6, X_tr, y_tr, X_te, y_te, names, False)
+    return res
+
+
+def rfm_kmeans(orders):
+    max_date = orders["order_date"].max()
+    g = orders.groupby("customer_id", sort=True)
+    rfm = pd.DataFrame({
+        "last_order": g["order_date"].max(),
+        "frequency": g.size(),
+        "monetary": g["dollar_value"].sum(),
+    })
+    rfm["recency"] = (max_date - rfm["last_order"]).dt.days
+    X_raw = rfm[["recency", "frequency", "monetary"]].to_numpy(dtype=float)
+    scaler = StandardScaler().fit(X_raw)
+    X = scaler.transform(X_raw)
+
+    km = KMeans(n_clusters=4, n_init=10, random_state=0).fit(X)
+    sizes = np.bincount(km.labels_, minlength=4)
+    spread = {}
+    for seed in range(5):
+        spread[str(seed)] = float(KMeans(n_clusters=4, n_init=1, random_state=seed).fit(X).inertia_)
+
+    t0 = time.perf_counter()
+    sil_10k = silhouette_score(X[:10000], km.labels_[:10000])
+    t_10k = time.perf_counter() - t0
+    est_full = t_10k * (len(X) / 10000.0) ** 2
+    sil_full = None
+    t_full = None
+    if est_full < 120:
+        t0 = time.perf_counter()
+        sil_full = float(silhouette_score(X, km.labels_))
+        t_full = time.perf_counter() - t0
+    # Timings go to stdout only, so the JSON is reproducible byte for byte.
+    print(f"silhouette: first 10000 {t_10k:.1f}s, all {t_full if t_full is None else round(t_full, 1)}s "
+          f"(estimated {est_full:.1f}s)")
+
+    def cust(cid):
+        r = rfm.loc[cid]
+        return {"last_order_date": str(pd.Timestamp(r["last_order"]).date()),
+                "recency_days": int(r["recency"]), "frequency": int(r["frequency"]),
+                "monetary": round(float(r["monetary"]), 2)}
+
+    return {
+        "as_of_date": str(pd.Timestamp(max_date).date()),
+        "n_customers": int(len(rfm)),
+        "n_orders": int(len(orders)),
+        "total_dollar_value": round(float(orders["dollar_value"].sum()), 2),
+        "rfm_examples": {str(c): cust(c) for c in (1, 2, 3)},
+        "rfm_column_summary": {
+            c: {"mean": float(rfm[c].mean()), "min": float(rfm[c].min()), "max": float(rfm[c].max())}
+            for c in ("recency", "frequency", "monetary")},
+        "scaler_mean": dict(zip(["recency", "frequency", "monetary"], map(float, scaler.mean_))),
+        "scaler_std_population": dict(zip(["recency", "frequency", "monetary"], map(float, scaler.scale_))),
+        "kmeans_n_init_10_seed_0": {
+            "inertia": float(km.inertia_),
+            "n_iter": int(km.n_iter_),
+            "cluster_sizes_sorted": sorted(map(int, sizes)),
+            "cluster_sizes_by_label": list(map(int, sizes)),
+            "centroids_standardized_by_label": km.cluster_centers_.tolist(),
+            "centroids_original_units_by_label": scaler.inverse_transform(km.cluster_centers_).tolist(),
+            "centroid_columns": ["recency", "frequency", "monetary"],
+        },
+        "kmeans_n_init_1_inertia_by_seed": spread,
+        "silhouette_first_10000_customers": float(sil_10k),
+        "silhouette_all_customers": sil_full,
+    }
+
+
+def monthly_charges_linreg(telco):
+    train, test = split(telco)
+    num_cols = ["tenure", "total_charges"]
+    cat_cols = ["internet_service", "contract"]
+    pre = preprocessor(num_cols, cat_cols)
+    X_tr = pre.fit_transform(train[num_cols + cat_cols])
+    X_te = pre.transform(test[num_cols + cat_cols])
+    y_tr = train["monthly_charges"].to_numpy()
+    y_te = test["monthly_charges"].to_numpy()
+    lr = LinearRegression().fit(X_tr, y_tr)
+    p = lr.predict(X_te)
+    p_tr = lr.predict(X_tr)
+    return {
+        "target": "monthly_charges",
+        "features": num_cols + cat_cols,
+        "encoded_feature_names": list(pre.get_feature_names_out()),
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+        "test": {"rmse": root_mean_squared_error(y_te, p),
+                 "mae": mean_absolute_error(y_te, p),
+                 "r2": r2_score(y_te, p)},
+        "train": {"rmse": root_mean_squared_error(y_tr, p_tr), "r2": r2_score(y_tr, p_tr)},
+        "note": ("one-hot keeps all categories and the model has an intercept, so the design is "
+                 "rank-deficient; sklearn returns the minimum-norm least-squares coefficients. "
+                 "Predictions and metrics are unique; the coefficients are not."),
+        "intercept_min_norm": float(lr.intercept_),
+        "coefficients_min_norm": dict(zip(pre.get_feature_names_out(), map(float, lr.coef_))),
+    }
+
+
+def main():
+    telco = pd.read_parquet(os.path.join(DEMO, "telco_customers.parquet"))
+    orders = pd.read_parquet(os.path.join(DEMO, "cdnow_orders.parquet"))
+    orders["order_date"] = pd.to_datetime(orders["order_date"])
+    with threadpool_limits(limits=1):
+        out = {
+            "generated_by": {
+                "script": SCRIPT,
+                "python": sys.version.split()[0],
+                "scikit-learn": sklearn.__version__,
+                "numpy": np.__version__,
+                "pandas": pd.__version__,
+                "inputs": ["src/demo/telco_customers.parquet", "src/demo/cdnow_orders.parquet"],
+            },
+            "churn_logistic_regression": churn_logreg(telco),
+            "rfm_kmeans": rfm_kmeans(orders),
+            "monthly_charges_linear_regression": monthly_charges_linreg(telco),
+        }
+    with open(OUT, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=2)
+        f.write("\n")
+    print("wrote", OUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+//! A trained model: its feature encoding, label and fitted parameters.
+//!
+//! The model stores plain numbers (coefficients, centroids), not a library's
+//! serialised object, so the file format is ours and stable; prediction is a
+//! dot product or a nearest-centroid search over the encoded features.
+
+use std::collections::BTreeMap;
+
+use ndarray::{Array1, Array2, Axis};
+use serde::{Deserialize, Serialize};
+
+use crate::data::{ColumnValues, LabelType};
+use crate::encoder::FeatureEncoder;
+use crate::error::{MlError, Result, sqlstate};
+
+/// The algorithms Augur trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    LogisticRegression,
+    LinearRegression,
+    KMeans,
+}
+
+impl Algorithm {
+    /// Accepts BigQuery ML's names and scikit-learn-style long names.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "logistic_reg" | "logistic_regression" => Ok(Self::LogisticRegression),
+            "linear_reg" | "linear_regression" => Ok(Self::LinearRegression),
+            "kmeans" | "k_means" => Ok(Self::KMeans),
+            other => Err(MlError::invalid(format!(
+                "unknown model_type '{other}': valid are 'logistic_reg', 'linear_reg', 'kmeans'"
+            ))),
+        }
+    }
+    /// The canonical name shown in the `models` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LogisticRegression => "logistic_reg",
+            Self::LinearRegression => "linear_reg",
+            Self::KMeans => "kmeans",
+        }
+    }
+    pub fn is_supervised(self) -> bool {
+        !matches!(self, Self::KMeans)
+    }
+    pub fn is_classifier(self) -> bool {
+        matches!(self, Self::LogisticRegression)
+    }
+}
+
+/// The label of a supervised model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelSpec {
+    pub name: String,
+    pub label_type: LabelType,
+    /// Classifiers: the classes in sort order; the last is the positive class.
+    #[serde(default)]
+    pub classes: Vec<String>,
+}
+
+/// Fitted parameters, in the encoded feature space.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Parameters {
+    /// `P(positive) = 1 / (1 + exp(-(x·coefficients + intercept)))`.
+    Logistic { coefficients: Vec<f64>, intercept: f64 },
+    /// `y = x·coefficients + intercept`.
+    Linear { coefficients: Vec<f64>, intercept: f64 },
+    /// One row per cluster.
+    KMeans { centroids: Vec<Vec<f64>> },
+}
+
+/// Everything needed to predict, plus what the registry shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub algorithm: Algorithm,
+    pub label: Option<LabelSpec>,
+    pub encoder: FeatureEncoder,
+    pub parameters: Parameters,
+    /// Evaluation metrics on the held-out rows (training rows for k-means).
+    pub metrics: BTreeMap<String, f64>,
+    pub training_rows: u64,
+    pub evaluation_rows: u64,
+    /// Options as given at training.
+    pub options: BTreeMap<String, String>,
+}
+
+/// Predictions for a batch of rows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prediction {
+    /// Classifier: index into `LabelSpec::classes` and P(positive class).
+    Classes { class: Vec<usize>, probability: Vec<f64> },
+    /// Regression: the predicted value.
+    Values(Vec<f64>),
+    /// K-means: the 0-based cluster index and the Euclidean distance to its centroid.
+    Clusters { cluster: Vec<usize>, distance: Vec<f64> },
+}
+
+impl Model {
+    /// Predicts for feature columns given in training order.
+    pub fn predict(&self, columns: &[&ColumnValues]) -> Result<Prediction> {
+        let x = self.encoder.transform(columns)?;
+        self.predict_encoded(&x)
+    }
+
+    /// Predicts from an already encoded design matrix.
+    pub fn predict_encoded(&self, x: &Array2<f64>) -> Result<Prediction> {
+        match &self.parameters {
+            Parameters::Logistic { coefficients, intercept } => {
+                let z = x.dot(&Array1::from(coefficients.clone())) + *intercept;
+                let probability: Vec<f64> = z.iter().map(|z| sigmoid(*z)).collect();
+                let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
+                Ok(Prediction::Classes { class, probability })
+            }
+            Parameters::Linear { coefficients, intercept } => {
+                let y = x.dot(&Array1::from(coefficients.clone())) + *intercept;
+                Ok(Prediction::Values(y.to_vec()))
+            }
+            Parameters::KMeans { centroids } => {
+                let mut cluster = Vec::with_capacity(x.nrows());
+                let mut distance = Vec::with_capacity(x.nrows());
+                for row in x.axis_iter(Axis(0)) {
+                    let (best, d2) = nearest(row.as_slice().unwrap_or(&row.to_vec()), centroids);
+                    cluster.push(best);
+                    distance.push(d2.sqrt());
+                }
+                Ok(Prediction::Clusters { cluster, distance })
+            }
+        }
+    }
+
+    /// Feature names in training order.
+    pub fn feature_names(&self) -> Vec<&str> {
+        self.encoder.features.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    /// The model as JSON (the registry's file format).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| MlError::new(sqlstate::IO_ERROR, format!("cannot serialise model: {e}")))
+    }
+
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text)
+            .map_err(|e| MlError::new(sqlstate::IO_ERROR, format!("cannot read model file: {e}")))
+    }
+}
+
+/// Numerically stable logistic function.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Index of the nearest centroid and the squared distance to it.
+pub fn nearest(row: &[f64], centroids: &[Vec<f64>]) -> (usize, f64) {
+    let mut best = 0;
+    let mut best_d = f64::INFINITY;
+    for (i, c) in centroids.iter().enumerate() {
+        let d: f64 = row.iter().zip(c).map(|(a, b)| (a - b) * (a - b)).sum();
+        if d < best_d {
+            best = i;
+            best_d = d;
+        }
+    }
+    (best, best_d)
+}

@@ -1,0 +1,225 @@
+//! Training options, named as in BigQuery ML's `CREATE MODEL … OPTIONS (…)`.
+//!
+//! | option | applies to | default | meaning |
+//! |---|---|---|---|
+//! | `model_type` | all | required | `logistic_reg`, `linear_reg` or `kmeans` |
+//! | `input_label_cols` | logistic_reg, linear_reg | required | the label column |
+//! | `num_clusters` | kmeans | 4 | k, from 1 to the row count |
+//! | `l2_reg` | logistic_reg | 1.0 | L2 penalty (scikit-learn's `1/C`), ≥ 0 |
+//! | `max_iterations` | all | 500 (logistic), 300 (kmeans) | iteration cap, ≥ 1 |
+//! | `n_init` | kmeans | 10 | k-means++ restarts; the lowest inertia wins |
+//! | `standardize_features` | all | true | centre and scale numeric features |
+//! | `data_split_method` | all | `auto_split` (`no_split` for kmeans) | `auto_split`, `random`, `custom`, `no_split` |
+//! | `data_split_eval_fraction` | random, auto_split | 0.2 | share of rows held out for evaluation |
+//! | `data_split_col` | custom | — | boolean column, TRUE marks an evaluation row; not a feature |
+//! | `seed` | all | 42 | seed of the random split and of k-means++ |
+//!
+//! `auto_split` holds out `data_split_eval_fraction` of the rows when there are at
+//! least 500 rows, and none below that (as BigQuery ML does). The random split is
+//! decided per row by a hash of the row's values and the seed, so it does not
+//! depend on the order the rows arrive in.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{MlError, Result};
+use crate::model::Algorithm;
+
+/// How rows are divided between training and evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitMethod {
+    AutoSplit,
+    Random,
+    Custom(String),
+    NoSplit,
+}
+
+/// Validated training options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    pub algorithm: Algorithm,
+    pub label: Option<String>,
+    pub num_clusters: usize,
+    pub l2_reg: f64,
+    pub max_iterations: u64,
+    pub n_init: usize,
+    pub standardize: bool,
+    pub split: SplitMethod,
+    pub eval_fraction: f64,
+    pub seed: u64,
+    /// The options exactly as given, for the registry.
+    pub raw: BTreeMap<String, String>,
+}
+
+const VALID: &[&str] = &[
+    "model_type",
+    "input_label_cols",
+    "num_clusters",
+    "l2_reg",
+    "max_iterations",
+    "n_init",
+    "standardize_features",
+    "data_split_method",
+    "data_split_eval_fraction",
+    "data_split_col",
+    "seed",
+];
+
+impl TrainOptions {
+    /// Parses `key = value, key = value` text (values may be quoted with `'`).
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut raw = BTreeMap::new();
+        for part in text.split(',') {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            let Some((k, v)) = part.split_once('=') else {
+                return Err(MlError::invalid(format!(
+                    "option '{part}' is not of the form key=value"
+                )));
+            };
+            let v = v.trim().trim_matches('\'').trim_matches('"');
+            raw.insert(k.trim().to_ascii_lowercase(), v.to_string());
+        }
+        Self::from_map(raw)
+    }
+
+    /// Validates options given as a map of lower-case keys to values.
+    pub fn from_map(raw: BTreeMap<String, String>) -> Result<Self> {
+        for key in raw.keys() {
+            if !VALID.contains(&key.as_str()) {
+                return Err(MlError::invalid(format!(
+                    "unknown option '{key}'; valid options are: {}",
+                    VALID.join(", ")
+                )));
+            }
+        }
+        let get = |k: &str| raw.get(k).map(String::as_str);
+        let algorithm = match get("model_type").map(str::to_ascii_lowercase).as_deref() {
+            Some(t) => Algorithm::from_name(t)?,
+            None => {
+                return Err(MlError::invalid(
+                    "option model_type is required: one of 'logistic_reg', 'linear_reg', 'kmeans'",
+                ));
+            }
+        };
+        let label = get("input_label_cols").map(|s| s.to_string());
+        match (algorithm.is_supervised(), &label) {
+            (true, None) => {
+                return Err(MlError::invalid(format!(
+                    "option input_label_cols is required for model_type '{}'",
+                    algorithm.name()
+                )));
+            }
+            (false, Some(_)) => {
+                return Err(MlError::invalid(
+                    "kmeans takes no label: remove option input_label_cols",
+                ));
+            }
+            _ => {}
+        }
+        let num_clusters = parse_num::<usize>(get("num_clusters"), "num_clusters", 4)?;
+        if num_clusters < 1 {
+            return Err(MlError::invalid("num_clusters must be at least 1"));
+        }
+        let l2_reg = parse_num::<f64>(get("l2_reg"), "l2_reg", 1.0)?;
+        if !(l2_reg.is_finite() && l2_reg >= 0.0) {
+            return Err(MlError::invalid("l2_reg must be a finite number >= 0"));
+        }
+        let default_iters = if algorithm == Algorithm::KMeans { 300 } else { 500 };
+        let max_iterations = parse_num::<u64>(get("max_iterations"), "max_iterations", default_iters)?;
+        if max_iterations < 1 {
+            return Err(MlError::invalid("max_iterations must be at least 1"));
+        }
+        let n_init = parse_num::<usize>(get("n_init"), "n_init", 10)?;
+        if !(1..=1000).contains(&n_init) {
+            return Err(MlError::invalid("n_init must be between 1 and 1000"));
+        }
+        let standardize = match get("standardize_features").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(v) => {
+                return Err(MlError::invalid(format!(
+                    "standardize_features must be true or false, got '{v}'"
+                )));
+            }
+        };
+        let split = match get("data_split_method").map(str::to_ascii_lowercase).as_deref() {
+            None if algorithm == Algorithm::KMeans => SplitMethod::NoSplit,
+            None | Some("auto_split") => SplitMethod::AutoSplit,
+            Some("random") => SplitMethod::Random,
+            Some("no_split") => SplitMethod::NoSplit,
+            Some("custom") => match get("data_split_col") {
+                Some(c) => SplitMethod::Custom(c.to_string()),
+                None => {
+                    return Err(MlError::invalid(
+                        "data_split_method 'custom' needs option data_split_col naming a boolean column (TRUE = evaluation row)",
+                    ));
+                }
+            },
+            Some(v) => {
+                return Err(MlError::invalid(format!(
+                    "data_split_method must be one of auto_split, random, custom, no_split; got '{v}'"
+                )));
+            }
+        };
+        if get("data_split_col").is_some() && !matches!(split, SplitMethod::Custom(_)) {
+            return Err(MlError::invalid(
+                "data_split_col is only used with data_split_method = 'custom'",
+            ));
+        }
+        let eval_fraction = parse_num::<f64>(get("data_split_eval_fraction"), "data_split_eval_fraction", 0.2)?;
+        if !(eval_fraction > 0.0 && eval_fraction < 1.0) {
+            return Err(MlError::invalid(
+                "data_split_eval_fraction must be strictly between 0 and 1",
+            ));
+        }
+        let seed = parse_num::<u64>(get("seed"), "seed", 42)?;
+        Ok(Self {
+            algorithm,
+            label,
+            num_clusters,
+            l2_reg,
+            max_iterations,
+            n_init,
+            standardize,
+            split,
+            eval_fraction,
+            seed,
+            raw,
+        })
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(value: Option<&str>, key: &str, default: T) -> Result<T> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<T>()
+            .map_err(|_| MlError::invalid(format!("option {key} has an invalid value '{v}'"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let o = TrainOptions::parse("model_type='logistic_reg', input_label_cols=churn").unwrap();
+        assert_eq!(o.algorithm, Algorithm::LogisticRegression);
+        assert_eq!(o.label.as_deref(), Some("churn"));
+        assert_eq!(o.split, SplitMethod::AutoSplit);
+        let e = TrainOptions::parse("model_type=kmeans, bogus=1").unwrap_err();
+        assert!(e.message.contains("valid options are"), "{e}");
+        let e = TrainOptions::parse("model_type=logistic_reg").unwrap_err();
+        assert!(e.message.contains("input_label_cols"));
+        let e = TrainOptions::parse("model_type=kmeans, num_clusters=0").unwrap_err();
+        assert_eq!(e.sqlstate, "22023");
+        let e = TrainOptions::parse("model_type=tree").unwrap_err();
+        assert!(e.message.contains("kmeans"));
+    }
+}

@@ -1,0 +1,322 @@
+//! Training: split, fit the encoding, fit the algorithm through linfa, evaluate.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use linfa::prelude::*;
+use linfa_clustering::KMeans;
+use linfa_linear::LinearRegression;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, Axis};
+use rand_xoshiro::Xoshiro256Plus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use crate::data::{Column, ColumnValues, LabelType};
+use crate::encoder::FeatureEncoder;
+use crate::error::{MlError, Result, sqlstate};
+use crate::metrics;
+use crate::model::{Algorithm, LabelSpec, Model, Parameters, Prediction};
+use crate::options::{SplitMethod, TrainOptions};
+use crate::split::row_fractions;
+
+/// Rows at or above which `auto_split` holds out an evaluation set.
+pub const AUTO_SPLIT_MIN_ROWS: usize = 500;
+/// The silhouette in a training summary uses at most this many rows (as
+/// scikit-learn's `sample_size`); the `silhouette` aggregate uses all rows.
+pub const SILHOUETTE_SAMPLE: usize = 10_000;
+
+/// Trains a model on the columns of a query.
+///
+/// `label_types` tells the SQL type family of each column (needed only for the
+/// label). Errors: 42703 unknown label/split column, 22004 NULL labels, 22023
+/// empty input, one class, k > rows; 0A000 more than two classes.
+pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOptions) -> Result<Model> {
+    let rows = columns.first().map_or(0, |c| c.values.len());
+    if rows == 0 {
+        return Err(MlError::invalid(
+            "the training query returned no rows; check its WHERE clause",
+        ));
+    }
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let find = |name: &str| -> Result<usize> {
+        names.iter().position(|n| *n == name).ok_or_else(|| {
+            MlError::new(
+                sqlstate::UNDEFINED_COLUMN,
+                format!(
+                    "column \"{name}\" is not in the training query; its columns are: {}",
+                    names.join(", ")
+                ),
+            )
+        })
+    };
+    let label_idx = opts.label.as_deref().map(find).transpose()?;
+    let split_idx = match &opts.split {
+        SplitMethod::Custom(c) => Some(find(c)?),
+        _ => None,
+    };
+
+    // evaluation mask
+    let eval: Vec<bool> = match (&opts.split, split_idx) {
+        (SplitMethod::Custom(name), Some(i)) => match &columns[i].values {
+            ColumnValues::Numeric(v) if columns[i].sql_type == "boolean" => {
+                v.iter().map(|x| x == &Some(1.0)).collect()
+            }
+            _ => {
+                return Err(MlError::new(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!("data_split_col \"{name}\" must be a boolean column (TRUE = evaluation row)"),
+                ));
+            }
+        },
+        (SplitMethod::NoSplit, _) => vec![false; rows],
+        (SplitMethod::AutoSplit, _) if rows < AUTO_SPLIT_MIN_ROWS => vec![false; rows],
+        _ => {
+            let all: Vec<&Column> = columns.iter().collect();
+            row_fractions(&all, rows, opts.seed)
+                .into_iter()
+                .map(|f| f < opts.eval_fraction)
+                .collect()
+        }
+    };
+    let train_mask: Vec<bool> = eval.iter().map(|e| !e).collect();
+    let n_train = train_mask.iter().filter(|t| **t).count();
+    let n_eval = rows - n_train;
+    if n_train == 0 {
+        return Err(MlError::invalid(
+            "every row is an evaluation row; no rows are left to train on",
+        ));
+    }
+
+    let feature_cols: Vec<&Column> = columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != label_idx && Some(*i) != split_idx)
+        .map(|(_, c)| c)
+        .collect();
+    if feature_cols.is_empty() {
+        return Err(MlError::invalid(
+            "the training query has no feature columns besides the label",
+        ));
+    }
+    let train_cols: Vec<Column> = feature_cols
+        .iter()
+        .map(|c| Column {
+            name: c.name.clone(),
+            sql_type: c.sql_type.clone(),
+            values: c.values.filter(&train_mask),
+        })
+        .collect();
+    let train_refs: Vec<&Column> = train_cols.iter().collect();
+    let drop_first = opts.algorithm == Algorithm::LinearRegression;
+    let encoder = FeatureEncoder::fit(&train_refs, opts.standardize, drop_first)?;
+    let encode = |mask: &[bool]| -> Result<Array2<f64>> {
+        let cols: Vec<ColumnValues> = feature_cols.iter().map(|c| c.values.filter(mask)).collect();
+        let refs: Vec<&ColumnValues> = cols.iter().collect();
+        encoder.transform(&refs)
+    };
+    let x_train = encode(&train_mask)?;
+    let x_eval = encode(&eval)?;
+
+    let mut model = Model {
+        algorithm: opts.algorithm,
+        label: None,
+        encoder,
+        parameters: Parameters::Linear { coefficients: vec![], intercept: 0.0 },
+        metrics: BTreeMap::new(),
+        training_rows: n_train as u64,
+        evaluation_rows: n_eval as u64,
+        options: opts.raw.clone(),
+    };
+
+    match opts.algorithm {
+        Algorithm::LogisticRegression => {
+            let label = &columns[label_idx.expect("supervised")];
+            let (spec, y) = class_labels(label, label_type)?;
+            let y_train: Array1<bool> = y.iter().zip(&train_mask).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            if y_train.iter().all(|v| *v) || !y_train.iter().any(|v| *v) {
+                return Err(MlError::invalid(format!(
+                    "label \"{}\" has a single class among the training rows; a classifier needs both",
+                    spec.name
+                )));
+            }
+            let fitted = LogisticRegression::default()
+                .alpha(opts.l2_reg)
+                .max_iterations(opts.max_iterations)
+                .gradient_tolerance(1e-6)
+                .fit(&Dataset::new(x_train.clone(), y_train))
+                .map_err(|e| MlError::new(sqlstate::DATA_EXCEPTION, format!("logistic regression failed: {e}")))?;
+            // linfa orders labels itself: make `true` (the last class) the positive one.
+            let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+            model.parameters = Parameters::Logistic {
+                coefficients: fitted.params().iter().map(|w| sign * w).collect(),
+                intercept: sign * fitted.intercept(),
+            };
+            let y_eval: Vec<bool> = y.iter().zip(&eval).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            model.label = Some(spec);
+            if !y_eval.is_empty() {
+                model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
+            }
+        }
+        Algorithm::LinearRegression => {
+            let label = &columns[label_idx.expect("supervised")];
+            let y = numeric_label(label)?;
+            let y_train: Array1<f64> = y.iter().zip(&train_mask).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            if x_train.ncols() == 0 {
+                return Err(MlError::invalid("every feature column is constant in the training rows"));
+            }
+            if n_train <= x_train.ncols() {
+                return Err(MlError::invalid(format!(
+                    "linear regression needs more training rows ({n_train}) than encoded features ({})",
+                    x_train.ncols()
+                )));
+            }
+            let fitted = LinearRegression::default()
+                .fit(&Dataset::new(x_train.clone(), y_train))
+                .map_err(|e| MlError::new(sqlstate::DATA_EXCEPTION, format!("linear regression failed: {e}; remove collinear feature columns")))?;
+            model.parameters = Parameters::Linear {
+                coefficients: fitted.params().to_vec(),
+                intercept: fitted.intercept(),
+            };
+            model.label = Some(LabelSpec { name: label.name.clone(), label_type: LabelType::Float, classes: vec![] });
+            let y_eval: Vec<f64> = y.iter().zip(&eval).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            if !y_eval.is_empty()
+                && let Prediction::Values(p) = model.predict_encoded(&x_eval)?
+            {
+                insert(&mut model.metrics, "rmse", metrics::rmse(&y_eval, &p));
+                insert(&mut model.metrics, "mae", metrics::mae(&y_eval, &p));
+                insert(&mut model.metrics, "r2_score", metrics::r2_score(&y_eval, &p));
+            }
+        }
+        Algorithm::KMeans => {
+            let k = opts.num_clusters;
+            if k > n_train {
+                return Err(MlError::invalid(format!(
+                    "num_clusters = {k} is larger than the {n_train} training rows"
+                )));
+            }
+            if x_train.ncols() == 0 {
+                return Err(MlError::invalid("every feature column is constant; k-means needs at least one varying column"));
+            }
+            let distinct: BTreeSet<Vec<u64>> = x_train
+                .rows()
+                .into_iter()
+                .take(100_000)
+                .map(|r| r.iter().map(|v| v.to_bits()).collect())
+                .collect();
+            if distinct.len() < k {
+                return Err(MlError::invalid(format!(
+                    "num_clusters = {k} but the training rows hold only {} distinct points",
+                    distinct.len()
+                )));
+            }
+            let rng = Xoshiro256Plus::seed_from_u64(opts.seed);
+            let fitted = KMeans::params_with_rng(k, rng)
+                .n_runs(opts.n_init)
+                .max_n_iterations(opts.max_iterations)
+                .tolerance(1e-4)
+                .fit(&DatasetBase::from(x_train.clone()))
+                .map_err(|e| MlError::new(sqlstate::DATA_EXCEPTION, format!("k-means failed: {e}")))?;
+            let centroids: Vec<Vec<f64>> = fitted.centroids().axis_iter(Axis(0)).map(|c| c.to_vec()).collect();
+            model.parameters = Parameters::KMeans { centroids: centroids.clone() };
+            let (x_m, label_rows) = if n_eval > 0 { (&x_eval, n_eval) } else { (&x_train, n_train) };
+            if let Prediction::Clusters { cluster, .. } = model.predict_encoded(x_m)? {
+                model.metrics.insert("inertia".into(), metrics::inertia(x_m, &centroids, &cluster));
+                let m = label_rows.min(SILHOUETTE_SAMPLE);
+                insert(
+                    &mut model.metrics,
+                    "silhouette",
+                    metrics::silhouette(x_m.slice(ndarray::s![..m, ..]), &cluster[..m]),
+                );
+            }
+        }
+    }
+    Ok(model)
+}
+
+fn insert(map: &mut BTreeMap<String, f64>, key: &str, value: Option<f64>) {
+    if let Some(v) = value {
+        map.insert(key.to_string(), v);
+    }
+}
+
+fn classification_metrics(model: &Model, x: &Array2<f64>, y: &[bool]) -> Result<BTreeMap<String, f64>> {
+    let mut m = BTreeMap::new();
+    if let Prediction::Classes { class, probability } = model.predict_encoded(x)? {
+        let predicted: Vec<bool> = class.iter().map(|c| *c == 1).collect();
+        let (tp, fp, fn_) = metrics::confusion(y, &predicted);
+        insert(&mut m, "accuracy", metrics::accuracy(y, &predicted));
+        insert(&mut m, "precision", metrics::precision_from(tp, fp));
+        insert(&mut m, "recall", metrics::recall_from(tp, fn_));
+        insert(&mut m, "f1_score", metrics::f1_from(tp, fp, fn_));
+        insert(&mut m, "log_loss", metrics::log_loss(y, &probability));
+        insert(&mut m, "roc_auc", metrics::roc_auc(y, &probability));
+    }
+    Ok(m)
+}
+
+/// Classes of a binary label in sort order; `true` marks the last (positive) class.
+fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelSpec, Vec<bool>)> {
+    let nulls = (0..label.values.len()).filter(|r| label.values.is_null(*r)).count();
+    if nulls > 0 {
+        return Err(MlError::new(
+            sqlstate::NULL_VALUE_NOT_ALLOWED,
+            format!(
+                "label \"{}\" is NULL in {nulls} rows; filter them out (WHERE {} IS NOT NULL)",
+                label.name, label.name
+            ),
+        ));
+    }
+    let label_type = label_type.unwrap_or(LabelType::Text);
+    let classes: Vec<String> = match &label.values {
+        ColumnValues::Text(v) => v.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
+        ColumnValues::Numeric(v) => {
+            let mut xs: Vec<f64> = v.iter().flatten().copied().collect();
+            xs.sort_by(f64::total_cmp);
+            xs.dedup();
+            xs.into_iter().map(crate::data::format_number).collect()
+        }
+    };
+    if classes.len() < 2 {
+        return Err(MlError::invalid(format!(
+            "label \"{}\" has a single class ({}); a classifier needs two",
+            label.name,
+            classes.first().map_or("none", String::as_str)
+        )));
+    }
+    if classes.len() > 2 {
+        return Err(MlError::new(
+            sqlstate::FEATURE_NOT_SUPPORTED,
+            format!(
+                "label \"{}\" has {} classes; logistic_reg supports two classes so far",
+                label.name,
+                classes.len()
+            ),
+        ));
+    }
+    let positive = &classes[1];
+    let y = (0..label.values.len())
+        .map(|r| label.values.text_at(r).as_deref() == Some(positive.as_str()))
+        .collect();
+    Ok((LabelSpec { name: label.name.clone(), label_type, classes }, y))
+}
+
+fn numeric_label(label: &Column) -> Result<Vec<f64>> {
+    match &label.values {
+        ColumnValues::Numeric(v) => {
+            let nulls = v.iter().filter(|x| x.is_none()).count();
+            if nulls > 0 {
+                return Err(MlError::new(
+                    sqlstate::NULL_VALUE_NOT_ALLOWED,
+                    format!(
+                        "label \"{}\" is NULL in {nulls} rows; filter them out (WHERE {} IS NOT NULL)",
+                        label.name, label.name
+                    ),
+                ));
+            }
+            Ok(v.iter().map(|x| x.unwrap_or(0.0)).collect())
+        }
+        ColumnValues::Text(_) => Err(MlError::new(
+            sqlstate::DATATYPE_MISMATCH,
+            format!("linear_reg needs a numeric label; \"{}\" is text", label.name),
+        )),
+    }
+}
