@@ -1,1 +1,38 @@
-pub fn x(){}
+//! Augur's SQL functions, one per file, grouped by area:
+//!
+//! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`;
+//! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
+//!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`.
+//!
+//! [`register_all`] installs every function into a DataFusion `SessionContext`.
+//! Errors carry PostgreSQL SQLSTATE codes through [`error::to_df`].
+
+pub mod columns;
+pub mod error;
+pub mod lazy;
+pub mod metrics;
+pub mod ml;
+pub mod store;
+
+use std::sync::Arc;
+
+use datafusion::prelude::SessionContext;
+
+pub use store::{ModelStore, StoredModel};
+
+/// Registers every Augur function with `ctx`, reading and writing models in `store`.
+pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
+    let predict = Arc::new(ml::predict::predict(store.clone()));
+    let predict_proba = Arc::new(ml::predict_proba::predict_proba(store.clone()));
+    ctx.register_udf(predict.as_ref().clone());
+    ctx.register_udf(predict_proba.as_ref().clone());
+    ctx.register_udtf("ml_train", ml::ml_train::ml_train(store.clone()));
+    ctx.register_udtf(
+        "ml_predict",
+        ml::ml_predict::ml_predict(store.clone(), predict, predict_proba),
+    );
+    ctx.register_udtf("ml_evaluate", ml::ml_evaluate::ml_evaluate(store));
+    for f in metrics::functions() {
+        ctx.register_udaf(f);
+    }
+}

@@ -233,3 +233,6 @@ mod tests {
         assert_eq!(silhouette(x.view(), &[0, 0, 0, 0, 0]), None);
     }
 }
+
+/// The dense matrix type the metrics take (re-exported so callers need no ndarray).
+pub type Matrix = Array2<f64>;

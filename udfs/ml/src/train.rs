@@ -320,3 +320,60 @@ fn numeric_label(label: &Column) -> Result<Vec<f64>> {
         )),
     }
 }
+
+/// Metrics of a trained model on new rows: the columns must include every
+/// feature (by name) and, for supervised models, the label. Rows with a NULL
+/// label are skipped. Same metric names as the training summary.
+pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f64>> {
+    let find = |name: &str| -> Result<&Column> {
+        columns.iter().find(|c| c.name == name).ok_or_else(|| {
+            MlError::new(
+                sqlstate::UNDEFINED_COLUMN,
+                format!("column \"{name}\" is missing from the evaluation query"),
+            )
+        })
+    };
+    let label = model.label.as_ref().map(|l| find(&l.name)).transpose()?;
+    let rows = columns.first().map_or(0, |c| c.values.len());
+    let keep: Vec<bool> = (0..rows).map(|r| label.is_none_or(|l| !l.values.is_null(r))).collect();
+    let feats: Vec<ColumnValues> = model
+        .encoder
+        .features
+        .iter()
+        .map(|f| find(&f.name).map(|c| c.values.filter(&keep)))
+        .collect::<Result<_>>()?;
+    let refs: Vec<&ColumnValues> = feats.iter().collect();
+    let x = model.encoder.transform(&refs)?;
+    let mut m = BTreeMap::new();
+    if x.nrows() == 0 {
+        return Ok(m);
+    }
+    match (&model.label, label) {
+        (Some(spec), Some(col)) if model.algorithm.is_classifier() => {
+            let positive = spec.classes.last().cloned().unwrap_or_default();
+            let y: Vec<bool> = (0..rows)
+                .filter(|r| keep[*r])
+                .map(|r| col.values.text_at(r).as_deref() == Some(positive.as_str()))
+                .collect();
+            m = classification_metrics(model, &x, &y)?;
+        }
+        (Some(_), Some(col)) => {
+            let y: Vec<f64> = numeric_label(&Column { values: col.values.filter(&keep), ..col.clone() })?;
+            if let Prediction::Values(p) = model.predict_encoded(&x)? {
+                insert(&mut m, "rmse", metrics::rmse(&y, &p));
+                insert(&mut m, "mae", metrics::mae(&y, &p));
+                insert(&mut m, "r2_score", metrics::r2_score(&y, &p));
+            }
+        }
+        _ => {
+            if let (Parameters::KMeans { centroids }, Prediction::Clusters { cluster, .. }) =
+                (&model.parameters, model.predict_encoded(&x)?)
+            {
+                m.insert("inertia".into(), metrics::inertia(&x, centroids, &cluster));
+                let n = x.nrows().min(SILHOUETTE_SAMPLE);
+                insert(&mut m, "silhouette", metrics::silhouette(x.slice(ndarray::s![..n, ..]), &cluster[..n]));
+            }
+        }
+    }
+    Ok(m)
+}

@@ -1,0 +1,77 @@
+//! Arrow arrays to the model core's plain columns.
+
+use augur_ml::data::{Column, ColumnValues, LabelType};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::error::Result;
+
+use crate::error::{sql_err, sqlstate};
+
+/// The PostgreSQL name of the type of a column a model can use, and whether
+/// it is read as text, or `None` when a model cannot use the type.
+pub fn feature_kind(dt: &DataType) -> Option<(&'static str, bool)> {
+    Some(match dt {
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => ("smallint", false),
+        DataType::Int32 | DataType::UInt16 => ("integer", false),
+        DataType::Int64 | DataType::UInt32 | DataType::UInt64 => ("bigint", false),
+        DataType::Float16 | DataType::Float32 => ("real", false),
+        DataType::Float64 => ("double precision", false),
+        DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..) => {
+            ("numeric", false)
+        }
+        DataType::Boolean => ("boolean", false),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ("text", true),
+        DataType::Dictionary(_, v) if feature_kind(v).is_some_and(|k| k.1) => ("text", true),
+        DataType::Null => ("text", true),
+        _ => return None,
+    })
+}
+
+/// The label type family of an Arrow type.
+pub fn label_type(dt: &DataType) -> LabelType {
+    match dt {
+        DataType::Boolean => LabelType::Boolean,
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => LabelType::Float,
+        d if d.is_integer() => LabelType::Integer,
+        d if feature_kind(d).is_some_and(|k| !k.1) => LabelType::Float,
+        _ => LabelType::Text,
+    }
+}
+
+/// Converts one Arrow array. Errors with 42804 for types a model cannot use.
+pub fn to_values(name: &str, array: &ArrayRef) -> Result<(&'static str, ColumnValues)> {
+    let Some((sql_type, is_text)) = feature_kind(array.data_type()) else {
+        return Err(sql_err(
+            sqlstate::DATATYPE_MISMATCH,
+            format!(
+                "column \"{name}\" has type {} which a model cannot use; cast it to a number or to text",
+                array.data_type()
+            ),
+        ));
+    };
+    if is_text {
+        let a = cast(array, &DataType::Utf8)?;
+        let s = a.as_string::<i32>();
+        Ok((sql_type, ColumnValues::Text(s.iter().map(|v| v.map(str::to_owned)).collect())))
+    } else {
+        let a = cast(array, &DataType::Float64)?;
+        let f = a.as_primitive::<Float64Type>();
+        Ok((sql_type, ColumnValues::Numeric(f.iter().collect())))
+    }
+}
+
+/// Converts a named column.
+pub fn to_column(name: &str, array: &ArrayRef) -> Result<Column> {
+    let (sql_type, values) = to_values(name, array)?;
+    Ok(Column {
+        name: name.to_string(),
+        sql_type: sql_type.to_string(),
+        values,
+    })
+}
+
+/// True when the array holds only NULLs or is empty.
+pub fn all_null(array: &dyn Array) -> bool {
+    array.null_count() == array.len()
+}

@@ -1,0 +1,162 @@
+//! Pieces shared by the model functions: literal model names, the output type
+//! of `predict`, and turning feature arguments into model-core columns.
+
+use std::sync::Arc;
+
+use augur_ml::data::{ColumnValues, LabelType};
+use augur_ml::model::{Algorithm, Prediction};
+use augur_ml::Model;
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::logical_expr::{ColumnarValue, Expr};
+
+use crate::columns::{feature_kind, to_values};
+use crate::error::{invalid, sql_err, sqlstate, to_df};
+use crate::store::{ModelStore, StoredModel};
+
+/// The string value of a literal argument, or 22023 naming what was expected.
+pub fn literal_string(value: Option<&ScalarValue>, function: &str, what: &str) -> Result<String> {
+    match value {
+        Some(ScalarValue::Utf8(Some(s)))
+        | Some(ScalarValue::LargeUtf8(Some(s)))
+        | Some(ScalarValue::Utf8View(Some(s))) => Ok(s.clone()),
+        _ => Err(invalid(format!(
+            "{function}: {what} must be a string literal, e.g. {function}('churn', ...)"
+        ))),
+    }
+}
+
+/// The string value of a literal expression (table-function arguments).
+pub fn literal_arg(args: &[Expr], i: usize, function: &str, what: &str) -> Result<String> {
+    match args.get(i) {
+        Some(Expr::Literal(v, _)) => literal_string(Some(v), function, what),
+        _ => literal_string(None, function, what),
+    }
+}
+
+/// Loads a model by the literal name in the first argument.
+pub fn load(store: &Arc<dyn ModelStore>, name: &str) -> Result<Arc<StoredModel>> {
+    store.load(name).map_err(to_df)
+}
+
+/// The SQL type `predict` returns for a model: the label's type for a
+/// classifier, float8 for regression, bigint (centroid id) for k-means.
+pub fn predict_type(model: &Model) -> DataType {
+    match (model.algorithm, model.label.as_ref().map(|l| l.label_type)) {
+        (Algorithm::KMeans, _) => DataType::Int64,
+        (Algorithm::LinearRegression, _) => DataType::Float64,
+        (_, Some(LabelType::Integer)) => DataType::Int64,
+        (_, Some(LabelType::Boolean)) => DataType::Boolean,
+        (_, Some(LabelType::Float)) => DataType::Float64,
+        _ => DataType::Utf8,
+    }
+}
+
+/// Checks feature argument count and kinds against the model, at planning.
+pub fn check_features(function: &str, stored: &StoredModel, types: &[DataType]) -> Result<()> {
+    let specs = &stored.model.encoder.features;
+    if specs.len() != types.len() {
+        return Err(invalid(format!(
+            "{function}: model '{}' expects {} features in this order: {}; got {}",
+            stored.name,
+            specs.len(),
+            stored.model.encoder.feature_list(),
+            types.len()
+        )));
+    }
+    for (spec, dt) in specs.iter().zip(types) {
+        let ok = match feature_kind(dt) {
+            Some((_, is_text)) => dt == &DataType::Null || is_text == spec.is_text(),
+            None => false,
+        };
+        if !ok {
+            return Err(sql_err(
+                sqlstate::DATATYPE_MISMATCH,
+                format!(
+                    "{function}: feature '{}' of model '{}' is {}, but the argument is {dt}",
+                    spec.name, stored.name, spec.sql_type
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the model over the feature arguments (everything after the model name).
+pub fn run(stored: &StoredModel, args: &[ColumnarValue], rows: usize) -> Result<Prediction> {
+    let names = stored.model.feature_names();
+    let mut cols = Vec::with_capacity(args.len());
+    for (i, arg) in args.iter().enumerate() {
+        let array = arg.to_array(rows)?;
+        let name = names.get(i).copied().unwrap_or("?");
+        let (_, mut values) = to_values(name, &array)?;
+        // an all-NULL argument of type NULL counts as either kind
+        if array.data_type() == &DataType::Null
+            && !stored.model.encoder.features.get(i).is_some_and(|f| f.is_text())
+        {
+            values = ColumnValues::Numeric(vec![None; rows]);
+        }
+        cols.push(values);
+    }
+    let refs: Vec<&ColumnValues> = cols.iter().collect();
+    stored.model.predict(&refs).map_err(to_df)
+}
+
+/// `predict`'s output array for a prediction.
+pub fn predict_array(stored: &StoredModel, p: Prediction) -> Result<ArrayRef> {
+    let model = &stored.model;
+    Ok(match p {
+        Prediction::Clusters { cluster, .. } => {
+            Arc::new(Int64Array::from_iter_values(cluster.into_iter().map(|c| c as i64 + 1)))
+        }
+        Prediction::Values(v) => Arc::new(Float64Array::from(v)),
+        Prediction::Classes { class, .. } => {
+            let classes = model.label.as_ref().map(|l| l.classes.clone()).unwrap_or_default();
+            let text = |i: usize| classes.get(i).cloned().unwrap_or_default();
+            match predict_type(model) {
+                DataType::Int64 => Arc::new(Int64Array::from_iter(class.iter().map(|c| text(*c).parse::<i64>().ok()))),
+                DataType::Float64 => Arc::new(Float64Array::from_iter(class.iter().map(|c| text(*c).parse::<f64>().ok()))),
+                DataType::Boolean => Arc::new(BooleanArray::from_iter(class.iter().map(|c| Some(text(*c) == "1")))),
+                _ => Arc::new(StringArray::from_iter_values(class.iter().map(|c| text(*c)))),
+            }
+        }
+    })
+}
+
+/// Rejects a model of the wrong kind for a function.
+pub fn require(stored: &StoredModel, function: &str, ok: bool, need: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{function} needs {need}; model '{}' is {}",
+            stored.name,
+            stored.model.algorithm.name()
+        )))
+    }
+}
+
+/// `PartialEq`/`Eq`/`Hash` for a function struct holding `signature` and
+/// `store` (DataFusion compares functions to deduplicate expressions).
+#[macro_export]
+macro_rules! impl_store_eq {
+    ($t:ty) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.signature == other.signature
+                    && std::ptr::addr_eq(
+                        std::sync::Arc::as_ptr(&self.store),
+                        std::sync::Arc::as_ptr(&other.store),
+                    )
+            }
+        }
+        impl Eq for $t {}
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.signature.hash(state);
+            }
+        }
+    };
+}

@@ -1,0 +1,82 @@
+//! `ml_predict(model, query)`: score every row of a query without listing
+//! the features.
+//!
+//! - `model`: text literal, `name` or `name@version`.
+//! - `query`: text literal, a SELECT whose columns include every feature of
+//!   the model by name (extra columns pass through; order does not matter).
+//! - Returns the query's columns followed by, for `logistic_reg`,
+//!   `predicted_<label>` (label type) and `probability` (float8, positive
+//!   class); for `linear_reg`, `predicted_<label>` (float8); for `kmeans`,
+//!   `centroid_id` (bigint, 1..k) — as BigQuery ML's `ML.PREDICT`.
+//! - Errors: 42704 unknown model; 42703 a feature column missing from the
+//!   query; otherwise as `predict`.
+//!
+//! Example: `SELECT * FROM ml_predict('churn', 'SELECT * FROM telco_customers')`.
+
+use std::sync::Arc;
+
+use augur_ml::model::Algorithm;
+use datafusion::catalog::view::ViewTable;
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::error::Result;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, ScalarUDF};
+use datafusion::prelude::{ident, lit};
+
+use super::common::{literal_arg, load};
+use crate::error::{sql_err, sqlstate};
+use crate::lazy::session_state;
+use crate::store::ModelStore;
+
+#[derive(Debug)]
+pub struct MlPredict {
+    store: Arc<dyn ModelStore>,
+    predict: Arc<ScalarUDF>,
+    predict_proba: Arc<ScalarUDF>,
+}
+
+/// The `ml_predict` table function; `predict`/`predict_proba` are the
+/// registered scalar functions it calls.
+pub fn ml_predict(
+    store: Arc<dyn ModelStore>,
+    predict: Arc<ScalarUDF>,
+    predict_proba: Arc<ScalarUDF>,
+) -> Arc<dyn TableFunctionImpl> {
+    Arc::new(MlPredict { store, predict, predict_proba })
+}
+
+impl TableFunctionImpl for MlPredict {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let exprs = args.exprs();
+        let name = literal_arg(exprs, 0, "ml_predict", "the model name")?;
+        let query = literal_arg(exprs, 1, "ml_predict", "the query")?;
+        let stored = load(&self.store, &name)?;
+        let state = session_state(args.session())?;
+        // Planning reads only in-memory catalog metadata, so this completes at once.
+        let plan = futures::executor::block_on(state.create_logical_plan(&query))?;
+        let schema = plan.schema().clone();
+        let mut call_args = vec![lit(name.clone())];
+        for f in stored.model.feature_names() {
+            if !schema.fields().iter().any(|field| field.name() == f) {
+                return Err(sql_err(
+                    sqlstate::UNDEFINED_COLUMN,
+                    format!("ml_predict: the query has no column \"{f}\", a feature of model '{}'", stored.name),
+                ));
+            }
+            call_args.push(ident(f));
+        }
+        let call = |udf: &Arc<ScalarUDF>| Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), call_args.clone()));
+        let mut out: Vec<Expr> = schema.columns().into_iter().map(Expr::Column).collect();
+        let label = stored.model.label.as_ref().map(|l| l.name.clone()).unwrap_or_default();
+        match stored.model.algorithm {
+            Algorithm::KMeans => out.push(call(&self.predict).alias("centroid_id")),
+            Algorithm::LinearRegression => out.push(call(&self.predict).alias(format!("predicted_{label}"))),
+            Algorithm::LogisticRegression => {
+                out.push(call(&self.predict).alias(format!("predicted_{label}")));
+                out.push(call(&self.predict_proba).alias("probability"));
+            }
+        }
+        let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
+        Ok(Arc::new(ViewTable::new(plan, None)))
+    }
+}

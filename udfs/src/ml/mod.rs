@@ -1,0 +1,8 @@
+//! Model training, prediction and evaluation functions.
+
+pub mod common;
+pub mod ml_evaluate;
+pub mod ml_predict;
+pub mod ml_train;
+pub mod predict;
+pub mod predict_proba;

@@ -1,0 +1,75 @@
+//! `predict_proba(model, feature, ...)`: probability of the positive class.
+//!
+//! - `model`: text literal naming a `logistic_reg` model (`name` or `name@version`).
+//! - `feature, ...`: as for `predict`.
+//! - Returns float8 in [0, 1]: the probability of the label's last class in
+//!   sort order (`'Yes'` over `'No'`, `1` over `0`, `true` over `false`), the
+//!   class listed last in the `models` table. Never NULL (NULL features are
+//!   imputed as for `predict`).
+//! - Errors: as `predict`, plus 22023 when the model is not a classifier.
+//!
+//! Example: `SELECT predict_proba('churn', tenure, contract) FROM telco_customers`.
+
+use std::sync::Arc;
+
+use augur_ml::model::Prediction;
+use datafusion::arrow::array::Float64Array;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
+
+use super::common::{check_features, literal_string, load, require, run};
+use crate::impl_store_eq;
+use crate::store::ModelStore;
+
+#[derive(Debug)]
+pub struct PredictProba {
+    signature: Signature,
+    store: Arc<dyn ModelStore>,
+}
+impl_store_eq!(PredictProba);
+
+/// The `predict_proba` scalar function.
+pub fn predict_proba(store: Arc<dyn ModelStore>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(PredictProba {
+        signature: Signature::variadic_any(Volatility::Stable),
+        store,
+    })
+}
+
+impl ScalarUDFImpl for PredictProba {
+    fn name(&self) -> &str {
+        "predict_proba"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let name = literal_string(args.scalar_arguments.first().copied().flatten(), "predict_proba", "the model name")?;
+        let stored = load(&self.store, &name)?;
+        require(&stored, "predict_proba", stored.model.algorithm.is_classifier(), "a classifier (logistic_reg)")?;
+        let types: Vec<DataType> = args.arg_fields[1..].iter().map(|f| f.data_type().clone()).collect();
+        check_features("predict_proba", &stored, &types)?;
+        Ok(Arc::new(Field::new("predict_proba", DataType::Float64, true)))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let name = match &args.args[0] {
+            ColumnarValue::Scalar(s) => literal_string(Some(s), "predict_proba", "the model name")?,
+            ColumnarValue::Array(_) => literal_string(None, "predict_proba", "the model name")?,
+        };
+        let stored = load(&self.store, &name)?;
+        require(&stored, "predict_proba", stored.model.algorithm.is_classifier(), "a classifier (logistic_reg)")?;
+        match run(&stored, &args.args[1..], args.number_rows)? {
+            Prediction::Classes { probability, .. } => {
+                Ok(ColumnarValue::Array(Arc::new(Float64Array::from(probability))))
+            }
+            _ => Err(crate::error::invalid("predict_proba needs a classifier")),
+        }
+    }
+}
