@@ -1,1 +1,19 @@
-pub fn x(){}
+//! Augur: customer insight in SQL.
+//!
+//! An embedded analytics engine on Apache DataFusion: tables from Parquet and
+//! CSV files, model training, prediction, clustering and evaluation as SQL
+//! functions, served over the PostgreSQL wire protocol or used in-process
+//! through [`Engine`].
+
+pub mod catalog;
+pub mod demo;
+pub mod engine;
+pub mod errors;
+pub mod fsutil;
+pub mod registry;
+pub mod server;
+pub mod sql;
+
+pub use engine::{Engine, EngineBuilder, Output};
+pub use errors::SqlError;
+pub use server::serve;

@@ -1,1 +1,97 @@
-fn main(){}
+//! The `augur` command: `augur serve` (the default) runs the PostgreSQL-wire
+//! server; `augur sql` runs SQL in-process and prints the results.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use datafusion::arrow::util::pretty::pretty_format_batches;
+
+use augur::{Engine, Output};
+
+#[derive(Parser)]
+#[command(name = "augur", version, about = "Customer insight in SQL, over the PostgreSQL protocol")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    dirs: Dirs,
+}
+
+#[derive(Args, Clone)]
+struct Dirs {
+    /// Directory of tables (*.parquet, *.csv); created and seeded with the demo tables if new.
+    #[arg(long, global = true, env = "AUGUR_DATA_DIR", default_value = ".augur/data")]
+    data_dir: PathBuf,
+    /// Directory of the model registry.
+    #[arg(long, global = true, env = "AUGUR_MODEL_DIR", default_value = ".augur/models")]
+    model_dir: PathBuf,
+    /// Do not install the demo tables.
+    #[arg(long, global = true)]
+    no_demo: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve over the PostgreSQL wire protocol (the default).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "AUGUR_LISTEN", default_value = "127.0.0.1:5433")]
+        listen: String,
+    },
+    /// Run SQL statements in-process and print the results.
+    Sql {
+        /// The SQL text (several statements separated by `;`).
+        query: String,
+    },
+}
+
+async fn engine(dirs: &Dirs) -> Result<Engine, augur::SqlError> {
+    Engine::builder()
+        .data_dir(&dirs.data_dir)
+        .model_dir(&dirs.model_dir)
+        .demo(!dirs.no_demo)
+        .build()
+        .await
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AUGUR_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve { listen: "127.0.0.1:5433".into() }) {
+        Command::Serve { listen } => serve(&cli.dirs, &listen).await,
+        Command::Sql { query } => run_sql(&cli.dirs, &query).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(dirs: &Dirs, listen: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let engine = Arc::new(engine(dirs).await?);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!("Augur listening on {} — try: psql -h {} -p {}", listener.local_addr()?, listener.local_addr()?.ip(), listener.local_addr()?.port());
+    augur::serve(listener, engine, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+async fn run_sql(dirs: &Dirs, query: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let engine = engine(dirs).await?;
+    for output in engine.sql(query).await? {
+        match output {
+            Output::Command(tag) => println!("{tag}"),
+            Output::Rows(df) => println!("{}", pretty_format_batches(&df.collect().await?)?),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! The embeddable engine: a DataFusion `SessionContext` with every Augur
+//! function, the data directory's tables, the model registry and the
+//! PostgreSQL catalogs.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), augur::SqlError> {
+//! let engine = augur::Engine::builder().data_dir("data").model_dir("models").build().await?;
+//! let batches = engine.query("SELECT count(*) FROM telco_customers").await?;
+//! # Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use augur_udfs::ModelStore;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
+use datafusion::prelude::{DataFrame, SessionConfig};
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
+
+use crate::catalog::{SCHEMA, TableCatalog};
+use crate::errors::SqlError;
+use crate::registry::{ModelRegistry, ModelsTable};
+use crate::sql::SqlParser;
+
+/// The database (DataFusion catalog) name clients see.
+pub const DATABASE: &str = "augur";
+
+/// What a statement produced.
+pub enum Output {
+    /// A result set, not yet executed (stream it or collect it).
+    Rows(DataFrame),
+    /// A command with its PostgreSQL tag, e.g. `CREATE TABLE`, `INSERT 0 5`, `SELECT 7043`.
+    Command(String),
+}
+
+/// Builds an [`Engine`].
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    data_dir: Option<PathBuf>,
+    model_dir: Option<PathBuf>,
+    demo: bool,
+    target_partitions: Option<usize>,
+}
+
+impl EngineBuilder {
+    /// Directory of the tables (`*.parquet`, `*.csv`); created if missing.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+    /// Directory of the model registry; defaults to `<data_dir>/../models`.
+    pub fn model_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.model_dir = Some(dir.into());
+        self
+    }
+    /// Install the demo tables into the data directory when they are missing.
+    pub fn demo(mut self, on: bool) -> Self {
+        self.demo = on;
+        self
+    }
+    /// DataFusion's `target_partitions` (default: the number of CPUs).
+    pub fn target_partitions(mut self, n: usize) -> Self {
+        self.target_partitions = Some(n);
+        self
+    }
+
+    /// Opens the directories, loads tables and models, registers functions.
+    pub async fn build(self) -> Result<Engine, SqlError> {
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("data"));
+        let model_dir = self.model_dir.unwrap_or_else(|| {
+            data_dir.parent().map(|p| p.join("models")).unwrap_or_else(|| PathBuf::from("models"))
+        });
+        std::fs::create_dir_all(&data_dir).map_err(|e| SqlError::new("58030", format!("cannot create {}: {e}", data_dir.display())))?;
+        if self.demo {
+            crate::demo::install(&data_dir).map_err(|e| SqlError::new("58030", format!("cannot install demo data: {e}")))?;
+        }
+        let mut config = SessionConfig::new()
+            .with_default_catalog_and_schema(DATABASE, SCHEMA)
+            .with_create_default_catalog_and_schema(true)
+            .with_information_schema(true);
+        if let Some(n) = self.target_partitions {
+            config = config.with_target_partitions(n);
+        }
+        let ctx = SessionContext::new_with_config(config);
+        let registry = Arc::new(ModelRegistry::open(&model_dir).map_err(|e| SqlError::new(e.sqlstate, e.message))?);
+        let store: Arc<dyn ModelStore> = registry.clone();
+        augur_udfs::register_all(&ctx, store.clone());
+        ctx.register_table("models", Arc::new(ModelsTable::new(store)))?;
+        setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
+            .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_catalog: {e}")))?;
+        let catalog = Arc::new(TableCatalog::new(&data_dir));
+        let tables = catalog.load_all(&ctx).await?;
+        tracing::info!("data directory {}: tables {:?}", data_dir.display(), tables);
+        Ok(Engine { ctx, catalog, registry, parser: SqlParser::new() })
+    }
+}
+
+/// See the module documentation.
+pub struct Engine {
+    ctx: SessionContext,
+    catalog: Arc<TableCatalog>,
+    registry: Arc<ModelRegistry>,
+    parser: SqlParser,
+}
+
+impl Engine {
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// The DataFusion session, for registering more tables or functions.
+    pub fn session(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The model registry.
+    pub fn registry(&self) -> &Arc<ModelRegistry> {
+        &self.registry
+    }
+
+    /// Splits and parses SQL text (with `CREATE MODEL` rewritten).
+    pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
+        self.parser.parse(sql)
+    }
+
+    /// Plans one statement without executing anything.
+    pub async fn plan(&self, stmt: &Statement) -> Result<LogicalPlan, SqlError> {
+        let state = self.ctx.state();
+        Ok(state
+            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(stmt.clone())))
+            .await?)
+    }
+
+    /// Executes a planned statement. Table writes go to the data directory.
+    pub async fn execute(&self, plan: LogicalPlan) -> Result<Output, SqlError> {
+        let tag = match &plan {
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(c)) => {
+                return Ok(Output::Command(self.catalog.create(&self.ctx, c).await?));
+            }
+            LogicalPlan::Ddl(DdlStatement::DropTable(d)) => {
+                return Ok(Output::Command(self.catalog.drop_table(&self.ctx, d).await?));
+            }
+            LogicalPlan::Dml(d) if matches!(d.op, WriteOp::Insert(_)) => {
+                return Ok(Output::Command(self.catalog.insert(&self.ctx, d).await?));
+            }
+            LogicalPlan::Dml(d) => {
+                return Err(SqlError::new("0A000", format!("{} is not supported; rebuild the table with CREATE OR REPLACE TABLE … AS SELECT", d.op)));
+            }
+            LogicalPlan::Ddl(d) => Some(ddl_tag(d)),
+            LogicalPlan::Statement(_) => Some("SET".to_string()),
+            _ => None,
+        };
+        let df = self.ctx.execute_logical_plan(plan).await?;
+        match tag {
+            Some(tag) => {
+                df.collect().await?;
+                Ok(Output::Command(tag))
+            }
+            None => Ok(Output::Rows(df)),
+        }
+    }
+
+    /// Parses, plans and executes every statement of `sql`; result sets are
+    /// returned unexecuted.
+    pub async fn sql(&self, sql: &str) -> Result<Vec<Output>, SqlError> {
+        let mut out = Vec::new();
+        for stmt in self.parse(sql)? {
+            let plan = self.plan(&stmt).await?;
+            out.push(self.execute(plan).await?);
+        }
+        Ok(out)
+    }
+
+    /// Runs `sql` and collects the rows of its last statement.
+    pub async fn query(&self, sql: &str) -> Result<Vec<RecordBatch>, SqlError> {
+        match self.sql(sql).await?.pop() {
+            Some(Output::Rows(df)) => Ok(df.collect().await?),
+            _ => Ok(vec![]),
+        }
+    }
+}
+
+fn ddl_tag(d: &DdlStatement) -> String {
+    match d {
+        DdlStatement::CreateView(_) => "CREATE VIEW",
+        DdlStatement::DropView(_) => "DROP VIEW",
+        DdlStatement::CreateCatalogSchema(_) => "CREATE SCHEMA",
+        DdlStatement::DropCatalogSchema(_) => "DROP SCHEMA",
+        DdlStatement::CreateFunction(_) => "CREATE FUNCTION",
+        DdlStatement::DropFunction(_) => "DROP FUNCTION",
+        DdlStatement::CreateIndex(_) => "CREATE INDEX",
+        DdlStatement::CreateExternalTable(_) => "CREATE TABLE",
+        _ => "OK",
+    }
+    .to_string()
+}

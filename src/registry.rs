@@ -1,0 +1,208 @@
+//! The model registry: every training is a new version, written atomically as
+//! JSON under `<model_dir>/<name>/v<version>.json`, indexed in memory, and
+//! listed in the queryable `models` table.
+//!
+//! One Augur process owns a model directory at a time.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use augur_ml::error::sqlstate;
+use augur_ml::{MlError, Model};
+use augur_udfs::store::{ModelStore, StoredModel, normalize_model_name};
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{clean_temporaries, write_atomic};
+
+/// The on-disk form of one model version.
+#[derive(Serialize, Deserialize)]
+struct ModelFile {
+    format: u32,
+    name: String,
+    version: u64,
+    created_at_micros: i64,
+    model: Model,
+}
+
+type Index = BTreeMap<String, BTreeMap<u64, Arc<StoredModel>>>;
+
+/// Models on disk, indexed in memory.
+#[derive(Debug)]
+pub struct ModelRegistry {
+    dir: PathBuf,
+    index: RwLock<Index>,
+}
+
+fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> MlError {
+    MlError::new(sqlstate::IO_ERROR, format!("cannot {what} {}: {e}", path.display()))
+}
+
+impl ModelRegistry {
+    /// Opens (creating if needed) a model directory and loads every version.
+    /// Unreadable files are skipped with a warning, never half-loaded.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, MlError> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| io_err("create", &dir, e))?;
+        let mut index = Index::new();
+        for entry in fs::read_dir(&dir).map_err(|e| io_err("read", &dir, e))?.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            clean_temporaries(&path);
+            for file in fs::read_dir(&path).map_err(|e| io_err("read", &path, e))?.flatten() {
+                let p = file.path();
+                if p.extension().and_then(|e| e.to_str()) != Some("json") {
+                    continue;
+                }
+                match fs::read_to_string(&p).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str::<ModelFile>(&t).map_err(|e| e.to_string())) {
+                    Ok(f) => {
+                        index.entry(f.name.clone()).or_default().insert(
+                            f.version,
+                            Arc::new(StoredModel { name: f.name, version: f.version, created_at_micros: f.created_at_micros, model: f.model }),
+                        );
+                    }
+                    Err(e) => tracing::warn!("skipping unreadable model file {}: {e}", p.display()),
+                }
+            }
+        }
+        Ok(Self { dir, index: RwLock::new(index) })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ModelStore for ModelRegistry {
+    fn load(&self, name: &str) -> Result<Arc<StoredModel>, MlError> {
+        let full = normalize_model_name(name, true)?;
+        let (base, version) = match full.split_once('@') {
+            Some((b, v)) => (b.to_string(), v.parse::<u64>().ok()),
+            None => (full.clone(), None),
+        };
+        let index = self.read();
+        let versions = index.get(&base).ok_or_else(|| {
+            MlError::new(sqlstate::UNDEFINED_OBJECT, format!("model \"{base}\" does not exist; train it with CREATE MODEL {base} ... or see SELECT name FROM models"))
+        })?;
+        let found = match version {
+            Some(v) => versions.get(&v),
+            None => versions.values().next_back(),
+        };
+        found.cloned().ok_or_else(|| {
+            MlError::new(sqlstate::UNDEFINED_OBJECT, format!("model \"{base}\" has no version {}; it has versions {:?}", version.unwrap_or(0), versions.keys().collect::<Vec<_>>()))
+        })
+    }
+
+    fn save(&self, name: &str, model: Model) -> Result<Arc<StoredModel>, MlError> {
+        let name = normalize_model_name(name, false)?;
+        // The write lock serialises version numbering; readers see the new
+        // version only after its file is durable.
+        let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        let version = index.get(&name).and_then(|v| v.keys().next_back().copied()).unwrap_or(0) + 1;
+        let created_at_micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        let file = ModelFile { format: 1, name: name.clone(), version, created_at_micros, model };
+        let text = serde_json::to_vec_pretty(&file).map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
+        let path = self.dir.join(&name).join(format!("v{version}.json"));
+        write_atomic(&path, |f| f.write_all(&text)).map_err(|e| io_err("write", &path, e))?;
+        let stored = Arc::new(StoredModel { name: name.clone(), version, created_at_micros, model: file.model });
+        index.entry(name).or_default().insert(version, stored.clone());
+        Ok(stored)
+    }
+
+    fn list(&self) -> Result<Vec<Arc<StoredModel>>, MlError> {
+        Ok(self.read().values().flat_map(|v| v.values().cloned()).collect())
+    }
+}
+
+/// The `models` table: one row per model version, read live from the registry.
+///
+/// Columns: `name text, version bigint, algorithm text, label text, classes text,
+/// features text, training_rows bigint, evaluation_rows bigint, metrics text
+/// (JSON), options text (JSON), created_at timestamptz`.
+#[derive(Debug)]
+pub struct ModelsTable {
+    store: Arc<dyn ModelStore>,
+}
+
+impl ModelsTable {
+    pub fn new(store: Arc<dyn ModelStore>) -> Self {
+        Self { store }
+    }
+
+    fn schema_ref() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("version", DataType::Int64, false),
+            Field::new("algorithm", DataType::Utf8, false),
+            Field::new("label", DataType::Utf8, true),
+            Field::new("classes", DataType::Utf8, true),
+            Field::new("features", DataType::Utf8, false),
+            Field::new("training_rows", DataType::Int64, false),
+            Field::new("evaluation_rows", DataType::Int64, false),
+            Field::new("metrics", DataType::Utf8, false),
+            Field::new("options", DataType::Utf8, false),
+            Field::new("created_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        ]))
+    }
+
+    fn batch(&self) -> DfResult<RecordBatch> {
+        let models = self.store.list().map_err(augur_udfs::error::to_df)?;
+        let text = |f: &dyn Fn(&StoredModel) -> Option<String>| -> ArrayRef {
+            Arc::new(StringArray::from(models.iter().map(|m| f(m)).collect::<Vec<_>>()))
+        };
+        let int = |f: &dyn Fn(&StoredModel) -> i64| -> ArrayRef {
+            Arc::new(Int64Array::from(models.iter().map(|m| f(m)).collect::<Vec<_>>()))
+        };
+        let columns = vec![
+            text(&|m| Some(m.name.clone())),
+            int(&|m| m.version as i64),
+            text(&|m| Some(m.model.algorithm.name().to_string())),
+            text(&|m| m.model.label.as_ref().map(|l| l.name.clone())),
+            text(&|m| m.model.label.as_ref().filter(|l| !l.classes.is_empty()).map(|l| l.classes.join(", "))),
+            text(&|m| Some(m.model.encoder.feature_list())),
+            int(&|m| m.model.training_rows as i64),
+            int(&|m| m.model.evaluation_rows as i64),
+            text(&|m| serde_json::to_string(&m.model.metrics).ok()),
+            text(&|m| serde_json::to_string(&m.model.options).ok()),
+            Arc::new(
+                TimestampMicrosecondArray::from(models.iter().map(|m| m.created_at_micros).collect::<Vec<_>>())
+                    .with_timezone("UTC"),
+            ),
+        ];
+        Ok(RecordBatch::try_new(Self::schema_ref(), columns)?)
+    }
+}
+
+#[async_trait]
+impl TableProvider for ModelsTable {
+    fn schema(&self) -> SchemaRef {
+        Self::schema_ref()
+    }
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let batch = self.batch()?;
+        Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], Self::schema_ref(), projection.cloned())?)
+    }
+}

@@ -1,0 +1,191 @@
+//! Augur's SQL front end: splits a query string into statements, parses
+//! `CREATE MODEL` (BigQuery ML's shape) and rewrites it to a call of the
+//! `ml_train` table function, and hands everything else to the
+//! PostgreSQL-compatibility parser of `datafusion-pg-catalog`.
+//!
+//! ```sql
+//! CREATE [OR REPLACE] MODEL churn
+//!   OPTIONS (model_type = 'logistic_reg', input_label_cols = ['churn'])
+//! AS SELECT * EXCLUDE (customer_id) FROM telco_customers;
+//! -- becomes
+//! SELECT * FROM ml_train('churn', 'SELECT ...', 'model_type=logistic_reg, input_label_cols=churn');
+//! ```
+//! Every `CREATE MODEL` trains a new version of the model; `OR REPLACE` is
+//! accepted and means the same.
+
+use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Statement, Value};
+use datafusion::sql::sqlparser::dialect::{GenericDialect, PostgreSqlDialect};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+
+use crate::errors::SqlError;
+
+/// Parses one or more `;`-separated statements.
+pub struct SqlParser {
+    compat: PostgresCompatibilityParser,
+}
+
+impl Default for SqlParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn syntax(e: ParserError) -> SqlError {
+    SqlError::new("42601", format!("syntax error: {e}"))
+}
+
+fn is_blank(t: &Token) -> bool {
+    matches!(t, Token::Whitespace(_))
+}
+
+impl SqlParser {
+    pub fn new() -> Self {
+        Self {
+            compat: PostgresCompatibilityParser::new(),
+        }
+    }
+
+    /// Parses `sql` into statements; an empty string gives none.
+    /// Errors: 42601 syntax; 42602 bad model name; 0A000 unsupported options.
+    pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
+        let dialect = PostgreSqlDialect {};
+        let tokens = Tokenizer::new(&dialect, sql).tokenize().map_err(|e| SqlError::new("42601", format!("syntax error: {e}")))?;
+        let mut out = Vec::new();
+        for chunk in tokens.split(|t| *t == Token::SemiColon) {
+            let words: Vec<&Token> = chunk.iter().filter(|t| !is_blank(t)).collect();
+            if words.is_empty() {
+                continue;
+            }
+            if is_create_model(&words) {
+                out.push(self.create_model(chunk)?);
+            } else {
+                let text: String = chunk.iter().map(|t| t.to_string()).collect();
+                match self.compat.parse(&text) {
+                    Ok(stmts) => out.extend(stmts),
+                    // DataFusion's own dialect adds e.g. `SELECT * EXCLUDE (…)`
+                    Err(e) => match Parser::parse_sql(&GenericDialect {}, &text) {
+                        Ok(stmts) => out.extend(stmts),
+                        Err(_) => return Err(syntax(e)),
+                    },
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn create_model(&self, chunk: &[Token]) -> Result<Statement, SqlError> {
+        let tokens: Vec<Token> = chunk
+            .iter()
+            .filter(|t| !matches!(t, Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_))))
+            .cloned()
+            .collect();
+        let dialect = GenericDialect {};
+        let mut p = Parser::new(&dialect).with_tokens(tokens);
+        p.expect_keyword(Keyword::CREATE).map_err(syntax)?;
+        let _or_replace = p.parse_keywords(&[Keyword::OR, Keyword::REPLACE]);
+        p.next_token(); // MODEL, checked by is_create_model
+        if p.parse_keywords(&[Keyword::IF, Keyword::NOT, Keyword::EXISTS]) {
+            return Err(SqlError::new(
+                "0A000",
+                "CREATE MODEL IF NOT EXISTS is not supported: every CREATE MODEL trains a new version",
+            ));
+        }
+        let name = p.parse_object_name(false).map_err(syntax)?;
+        let name = match name.0.as_slice() {
+            [ObjectNamePart::Identifier(id)] => {
+                if id.quote_style.is_some() { id.value.clone() } else { id.value.to_ascii_lowercase() }
+            }
+            _ => {
+                return Err(SqlError::new("42602", format!("invalid model name {name}: use a plain name such as churn")));
+            }
+        };
+        let mut options = Vec::new();
+        if p.parse_keyword(Keyword::OPTIONS) {
+            p.expect_token(&Token::LParen).map_err(syntax)?;
+            loop {
+                let key = p.parse_identifier().map_err(syntax)?;
+                p.expect_token(&Token::Eq).map_err(syntax)?;
+                let value = p.parse_expr().map_err(syntax)?;
+                options.push(format!("{}={}", key.value.to_ascii_lowercase(), option_value(&key.value, &value)?));
+                if !p.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+            p.expect_token(&Token::RParen).map_err(syntax)?;
+        }
+        p.expect_keyword(Keyword::AS).map_err(syntax)?;
+        let query = p.parse_query().map_err(syntax)?;
+        if p.peek_token().token != Token::EOF {
+            return Err(SqlError::new("42601", format!("syntax error: unexpected {} after the query of CREATE MODEL", p.peek_token().token)));
+        }
+        let rewritten = format!(
+            "SELECT * FROM ml_train({}, {}, {})",
+            quote(&name),
+            quote(&query.to_string()),
+            quote(&options.join(", "))
+        );
+        let mut stmts = self.compat.parse(&rewritten).map_err(syntax)?;
+        stmts.pop().ok_or_else(|| SqlError::new("XX000", "CREATE MODEL rewrite produced no statement"))
+    }
+}
+
+fn is_create_model(words: &[&Token]) -> bool {
+    let word = |i: usize, w: &str| matches!(words.get(i), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
+    word(0, "create") && (word(1, "model") || (word(1, "or") && word(2, "replace") && word(3, "model")))
+}
+
+/// An option value as text: strings, numbers, booleans, a one-element array.
+fn option_value(key: &str, e: &Expr) -> Result<String, SqlError> {
+    let text = match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s.clone(),
+            Value::Number(n, _) => n.to_string(),
+            Value::Boolean(b) => b.to_string(),
+            other => other.to_string(),
+        },
+        Expr::Identifier(id) => id.value.clone(),
+        Expr::Array(a) if a.elem.len() == 1 => return option_value(key, &a.elem[0]),
+        Expr::Array(_) => {
+            return Err(SqlError::new("0A000", format!("option {key}: only one column is supported")));
+        }
+        Expr::UnaryOp { .. } => e.to_string(),
+        other => {
+            return Err(SqlError::new("22023", format!("option {key}: {other} is not a literal value")));
+        }
+    };
+    if text.contains(',') || text.contains('=') {
+        return Err(SqlError::new("22023", format!("option {key}: the value '{text}' may not contain ',' or '='")));
+    }
+    Ok(text)
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_and_rewrites_create_model() {
+        let p = SqlParser::new();
+        let s = p
+            .parse(
+                "SELECT 1; -- a comment; with a semicolon\n CREATE OR REPLACE MODEL Churn OPTIONS (model_type='logistic_reg', input_label_cols=['churn'], l2_reg=0.5) AS SELECT a, 'x;y' AS b FROM t; ;",
+            )
+            .unwrap();
+        assert_eq!(s.len(), 2);
+        let text = s[1].to_string();
+        assert!(text.contains("ml_train('churn'"), "{text}");
+        assert!(text.contains("''x;y''"), "{text}");
+        assert!(text.contains("model_type=logistic_reg, input_label_cols=churn, l2_reg=0.5"), "{text}");
+        assert!(p.parse("").unwrap().is_empty());
+        assert_eq!(p.parse("SELEC 1").unwrap_err().sqlstate, "42601");
+        assert_eq!(p.parse("CREATE MODEL a.b AS SELECT 1").unwrap_err().sqlstate, "42602");
+        assert_eq!(p.parse("CREATE MODEL m OPTIONS (x=['a','b']) AS SELECT 1").unwrap_err().sqlstate, "0A000");
+    }
+}
