@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use augur_udfs::ModelStore;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::MemTable;
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
 use datafusion::prelude::{DataFrame, SessionConfig};
@@ -164,15 +165,32 @@ impl Engine {
         }
     }
 
-    /// Parses, plans and executes every statement of `sql`; result sets are
-    /// returned unexecuted.
+    /// Parses, plans and executes every statement of `sql` in order. Each
+    /// statement completes before the next is planned (so `CREATE MODEL …;
+    /// SELECT predict(…)` works); the last result set is returned unexecuted.
     pub async fn sql(&self, sql: &str) -> Result<Vec<Output>, SqlError> {
+        let statements = self.parse(sql)?;
+        let last = statements.len().saturating_sub(1);
         let mut out = Vec::new();
-        for stmt in self.parse(sql)? {
-            let plan = self.plan(&stmt).await?;
-            out.push(self.execute(plan).await?);
+        for (i, stmt) in statements.iter().enumerate() {
+            let plan = self.plan(stmt).await?;
+            let output = self.execute(plan).await?;
+            out.push(if i < last { self.materialize(output).await? } else { output });
         }
         Ok(out)
+    }
+
+    /// Runs a result set to completion, keeping its rows in memory.
+    pub async fn materialize(&self, output: Output) -> Result<Output, SqlError> {
+        match output {
+            Output::Rows(df) => {
+                let schema = Arc::new(df.schema().as_arrow().clone());
+                let batches = df.collect().await?;
+                let table = MemTable::try_new(schema, vec![batches])?;
+                Ok(Output::Rows(self.ctx.read_table(Arc::new(table))?))
+            }
+            command => Ok(command),
+        }
     }
 
     /// Runs `sql` and collects the rows of its last statement.

@@ -97,7 +97,8 @@ impl SimpleQueryHandler for AugurHandler {
             return Ok(vec![Response::EmptyQuery]);
         }
         let mut results = Vec::with_capacity(statements.len());
-        'statements: for statement in statements {
+        let last = statements.len() - 1;
+        'statements: for (i, statement) in statements.into_iter().enumerate() {
             for hook in &self.hooks {
                 if let Some(r) = hook.handle_simple_query(&statement, self.engine.session(), client).await {
                     match r {
@@ -112,7 +113,11 @@ impl SimpleQueryHandler for AugurHandler {
             }
             let outcome = async {
                 let plan = self.engine.plan(&statement).await.map_err(to_pg)?;
-                let output = self.engine.execute(plan).await.map_err(to_pg)?;
+                let mut output = self.engine.execute(plan).await.map_err(to_pg)?;
+                if i < last {
+                    // finish it before the next statement is planned
+                    output = self.engine.materialize(output).await.map_err(to_pg)?;
+                }
                 self.respond(client, output, &Format::UnifiedText).await
             }
             .await;
