@@ -19,7 +19,8 @@ use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{FieldInfo, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
-use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::api::{ClientInfo, ClientPortalStore, ErrorHandler, Type};
+use datafusion::error::DataFusionError;
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::types::format::FormatOptions;
@@ -34,6 +35,21 @@ pub type PreparedStatement = (String, Option<(Statement, LogicalPlan)>);
 pub fn to_pg(e: impl Into<SqlError>) -> PgWireError {
     let e: SqlError = e.into();
     PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), e.sqlstate, e.message)))
+}
+
+/// Gives errors raised while a result streams (after the handler returned)
+/// their real SQLSTATE instead of pgwire's generic XX000.
+pub struct SqlStateErrors;
+
+impl ErrorHandler for SqlStateErrors {
+    fn on_error<C: ClientInfo>(&self, _client: &C, error: &mut PgWireError) {
+        if let PgWireError::ApiError(inner) = error {
+            if let Some(d) = inner.downcast_ref::<DataFusionError>() {
+                *error = to_pg(crate::errors::classify(d));
+            }
+        }
+        tracing::debug!("sending error: {error}");
+    }
 }
 
 fn error_response(e: PgWireError) -> Response {

@@ -42,6 +42,9 @@ impl PgWireServerHandlers for Handlers {
     fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
         self.cancel.clone()
     }
+    fn error_handler(&self) -> Arc<impl pgwire::api::ErrorHandler> {
+        Arc::new(handler::SqlStateErrors)
+    }
 }
 
 /// Serves `engine` on `listener` until `shutdown` completes; then stops

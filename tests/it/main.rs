@@ -1,0 +1,9 @@
+//! Integration tests, one binary (linking is the slow part of a build):
+//! the `.slt` files in-process and over the wire, protocol and error
+//! behaviour with tokio-postgres, restarts, and the scikit-learn references.
+
+mod common;
+mod reference;
+mod restart;
+mod slt;
+mod wire;
