@@ -15,8 +15,8 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::TableReference;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::{CreateMemoryTable, DmlStatement, DropTable, LogicalPlan, WriteOp};
 use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{CreateMemoryTable, DmlStatement, DropTable, LogicalPlan, WriteOp};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -43,13 +43,21 @@ fn err(code: &str, msg: impl Into<String>) -> DataFusionError {
 /// Is `name` usable as a table name from a file stem.
 fn valid_table_name(name: &str) -> bool {
     !name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 impl TableCatalog {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into(), write_lock: Mutex::new(()) }
+        Self {
+            dir: dir.into(),
+            write_lock: Mutex::new(()),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -60,25 +68,39 @@ impl TableCatalog {
     pub async fn load_all(&self, ctx: &SessionContext) -> Result<Vec<String>> {
         std::fs::create_dir_all(&self.dir)?;
         clean_temporaries(&self.dir);
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&self.dir)?.flatten().map(|e| e.path()).collect();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&self.dir)?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         let mut names = Vec::new();
         for path in entries {
-            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
             let name = stem.to_ascii_lowercase();
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             if !(ext == "parquet" || ext == "csv") {
                 continue;
             }
             if !valid_table_name(&name) || ctx.table_exist(name.as_str())? {
-                tracing::warn!("skipping {}: not a usable table name, or a duplicate", path.display());
+                tracing::warn!(
+                    "skipping {}: not a usable table name, or a duplicate",
+                    path.display()
+                );
                 continue;
             }
             let location = path.to_string_lossy().to_string();
             let res = if ext == "parquet" {
-                ctx.register_parquet(name.as_str(), &location, ParquetReadOptions::default()).await
+                ctx.register_parquet(name.as_str(), &location, ParquetReadOptions::default())
+                    .await
             } else {
-                ctx.register_csv(name.as_str(), &location, CsvReadOptions::new().has_header(true)).await
+                ctx.register_csv(
+                    name.as_str(),
+                    &location,
+                    CsvReadOptions::new().has_header(true),
+                )
+                .await
             };
             match res {
                 Ok(()) => names.push(name),
@@ -97,7 +119,10 @@ impl TableCatalog {
         if let Some(schema) = table.schema()
             && schema != SCHEMA
         {
-            return Err(err("0A000", format!("tables can only be created in schema {SCHEMA}, not {schema}")));
+            return Err(err(
+                "0A000",
+                format!("tables can only be created in schema {SCHEMA}, not {schema}"),
+            ));
         }
         if let Some(catalog) = table.catalog()
             && catalog != ctx.state().config().options().catalog.default_catalog
@@ -106,18 +131,32 @@ impl TableCatalog {
         }
         let name = table.table().to_string();
         if !valid_table_name(&name) {
-            return Err(err("42602", format!("invalid table name \"{name}\": use lower-case letters, digits and underscores")));
+            return Err(err(
+                "42602",
+                format!(
+                    "invalid table name \"{name}\": use lower-case letters, digits and underscores"
+                ),
+            ));
         }
         Ok(name)
     }
 
-    async fn write_table(&self, ctx: &SessionContext, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
+    async fn write_table(
+        &self,
+        ctx: &SessionContext,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
         let path = self.parquet_path(name);
         let path2 = path.clone();
         tokio::task::spawn_blocking(move || {
             write_atomic(&path2, |f| {
-                let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
-                let mut w = ArrowWriter::try_new(f, schema, Some(props)).map_err(std::io::Error::other)?;
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                    .build();
+                let mut w =
+                    ArrowWriter::try_new(f, schema, Some(props)).map_err(std::io::Error::other)?;
                 for b in &batches {
                     w.write(b).map_err(std::io::Error::other)?;
                 }
@@ -128,7 +167,8 @@ impl TableCatalog {
         .await
         .map_err(|e| DataFusionError::Execution(e.to_string()))??;
         ctx.deregister_table(name)?;
-        ctx.register_parquet(name, &path.to_string_lossy(), ParquetReadOptions::default()).await
+        ctx.register_parquet(name, &path.to_string_lossy(), ParquetReadOptions::default())
+            .await
     }
 
     fn is_file_table(&self, name: &str) -> bool {
@@ -148,14 +188,23 @@ impl TableCatalog {
             return Err(err("42P07", format!("relation \"{name}\" already exists")));
         }
         if exists && !self.is_file_table(&name) {
-            return Err(err("0A000", format!("\"{name}\" is read-only (a CSV file or a system table); choose another name")));
+            return Err(err(
+                "0A000",
+                format!(
+                    "\"{name}\" is read-only (a CSV file or a system table); choose another name"
+                ),
+            ));
         }
         let df = ctx.execute_logical_plan(c.input.as_ref().clone()).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await?;
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         self.write_table(ctx, &name, schema, batches).await?;
-        Ok(if plain { "CREATE TABLE".into() } else { format!("SELECT {rows}") })
+        Ok(if plain {
+            "CREATE TABLE".into()
+        } else {
+            format!("SELECT {rows}")
+        })
     }
 
     /// `INSERT INTO t …`: returns the command tag.
@@ -163,18 +212,34 @@ impl TableCatalog {
         let _guard = self.write_lock.lock().await;
         let name = self.local_name(ctx, &d.table_name)?;
         if !self.is_file_table(&name) {
-            return Err(err("0A000", format!("\"{name}\" is read-only (a CSV file, a view or a system table)")));
+            return Err(err(
+                "0A000",
+                format!("\"{name}\" is read-only (a CSV file, a view or a system table)"),
+            ));
         }
         let overwrite = match &d.op {
             WriteOp::Insert(InsertOp::Append) => false,
             WriteOp::Insert(InsertOp::Overwrite) => true,
-            _ => return Err(err("0A000", "only INSERT INTO and INSERT OVERWRITE are supported")),
+            _ => {
+                return Err(err(
+                    "0A000",
+                    "only INSERT INTO and INSERT OVERWRITE are supported",
+                ));
+            }
         };
         let table = ctx.table_provider(name.as_str()).await?;
         let schema = table.schema();
-        let new_rows = ctx.execute_logical_plan(d.input.as_ref().clone()).await?.collect().await?;
+        let new_rows = ctx
+            .execute_logical_plan(d.input.as_ref().clone())
+            .await?
+            .collect()
+            .await?;
         let inserted: usize = new_rows.iter().map(|b| b.num_rows()).sum();
-        let mut all = if overwrite { vec![] } else { ctx.table(name.as_str()).await?.collect().await? };
+        let mut all = if overwrite {
+            vec![]
+        } else {
+            ctx.table(name.as_str()).await?.collect().await?
+        };
         for b in new_rows {
             // the planner already cast the input to the table's types
             all.push(RecordBatch::try_new(schema.clone(), b.columns().to_vec())?);
@@ -199,7 +264,10 @@ impl TableCatalog {
         } else if csv.exists() {
             csv
         } else {
-            return Err(err("42809", format!("\"{name}\" is not a table that can be dropped")));
+            return Err(err(
+                "42809",
+                format!("\"{name}\" is not a table that can be dropped"),
+            ));
         };
         remove_durable(&file)?;
         ctx.deregister_table(name.as_str())?;

@@ -8,8 +8,14 @@ use crate::fsutil::write_atomic;
 
 /// The demo tables: file name and Parquet bytes.
 pub const TABLES: &[(&str, &[u8])] = &[
-    ("telco_customers.parquet", include_bytes!("demo/telco_customers.parquet")),
-    ("cdnow_orders.parquet", include_bytes!("demo/cdnow_orders.parquet")),
+    (
+        "telco_customers.parquet",
+        include_bytes!("demo/telco_customers.parquet"),
+    ),
+    (
+        "cdnow_orders.parquet",
+        include_bytes!("demo/cdnow_orders.parquet"),
+    ),
 ];
 
 /// Writes the demo tables into `dir` (atomically, skipping files that exist).

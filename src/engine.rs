@@ -73,11 +73,20 @@ impl EngineBuilder {
     pub async fn build(self) -> Result<Engine, SqlError> {
         let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("data"));
         let model_dir = self.model_dir.unwrap_or_else(|| {
-            data_dir.parent().map(|p| p.join("models")).unwrap_or_else(|| PathBuf::from("models"))
+            data_dir
+                .parent()
+                .map(|p| p.join("models"))
+                .unwrap_or_else(|| PathBuf::from("models"))
         });
-        std::fs::create_dir_all(&data_dir).map_err(|e| SqlError::new("58030", format!("cannot create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            SqlError::new(
+                "58030",
+                format!("cannot create {}: {e}", data_dir.display()),
+            )
+        })?;
         if self.demo {
-            crate::demo::install(&data_dir).map_err(|e| SqlError::new("58030", format!("cannot install demo data: {e}")))?;
+            crate::demo::install(&data_dir)
+                .map_err(|e| SqlError::new("58030", format!("cannot install demo data: {e}")))?;
         }
         let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -87,7 +96,9 @@ impl EngineBuilder {
             config = config.with_target_partitions(n);
         }
         let ctx = SessionContext::new_with_config(config);
-        let registry = Arc::new(ModelRegistry::open(&model_dir).map_err(|e| SqlError::new(e.sqlstate, e.message))?);
+        let registry = Arc::new(
+            ModelRegistry::open(&model_dir).map_err(|e| SqlError::new(e.sqlstate, e.message))?,
+        );
         let store: Arc<dyn ModelStore> = registry.clone();
         augur_udfs::register_all(&ctx, store.clone());
         ctx.register_table("models", Arc::new(ModelsTable::new(store)))?;
@@ -96,7 +107,12 @@ impl EngineBuilder {
         let catalog = Arc::new(TableCatalog::new(&data_dir));
         let tables = catalog.load_all(&ctx).await?;
         tracing::info!("data directory {}: tables {:?}", data_dir.display(), tables);
-        Ok(Engine { ctx, catalog, registry, parser: SqlParser::new() })
+        Ok(Engine {
+            ctx,
+            catalog,
+            registry,
+            parser: SqlParser::new(),
+        })
     }
 }
 
@@ -132,7 +148,9 @@ impl Engine {
     pub async fn plan(&self, stmt: &Statement) -> Result<LogicalPlan, SqlError> {
         let state = self.ctx.state();
         Ok(state
-            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(stmt.clone())))
+            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+                stmt.clone(),
+            )))
             .await?)
     }
 
@@ -143,13 +161,21 @@ impl Engine {
                 return Ok(Output::Command(self.catalog.create(&self.ctx, c).await?));
             }
             LogicalPlan::Ddl(DdlStatement::DropTable(d)) => {
-                return Ok(Output::Command(self.catalog.drop_table(&self.ctx, d).await?));
+                return Ok(Output::Command(
+                    self.catalog.drop_table(&self.ctx, d).await?,
+                ));
             }
             LogicalPlan::Dml(d) if matches!(d.op, WriteOp::Insert(_)) => {
                 return Ok(Output::Command(self.catalog.insert(&self.ctx, d).await?));
             }
             LogicalPlan::Dml(d) => {
-                return Err(SqlError::new("0A000", format!("{} is not supported; rebuild the table with CREATE OR REPLACE TABLE … AS SELECT", d.op)));
+                return Err(SqlError::new(
+                    "0A000",
+                    format!(
+                        "{} is not supported; rebuild the table with CREATE OR REPLACE TABLE … AS SELECT",
+                        d.op
+                    ),
+                ));
             }
             LogicalPlan::Ddl(d) => Some(ddl_tag(d)),
             LogicalPlan::Statement(_) => Some("SET".to_string()),
@@ -175,7 +201,11 @@ impl Engine {
         for (i, stmt) in statements.iter().enumerate() {
             let plan = self.plan(stmt).await?;
             let output = self.execute(plan).await?;
-            out.push(if i < last { self.materialize(output).await? } else { output });
+            out.push(if i < last {
+                self.materialize(output).await?
+            } else {
+                output
+            });
         }
         Ok(out)
     }

@@ -58,7 +58,9 @@ pub fn classify(e: &DataFusionError) -> SqlError {
         DataFusionError::ResourcesExhausted(m) => SqlError::new("53200", m.clone()),
         DataFusionError::IoError(io) => SqlError::new("58030", format!("I/O error: {io}")),
         DataFusionError::ObjectStore(o) => SqlError::new("58030", format!("storage error: {o}")),
-        DataFusionError::ParquetError(p) => SqlError::new("XX001", format!("Parquet file error: {p}")),
+        DataFusionError::ParquetError(p) => {
+            SqlError::new("XX001", format!("Parquet file error: {p}"))
+        }
         DataFusionError::ExecutionJoin(j) => SqlError::new("XX000", format!("task failed: {j}")),
         DataFusionError::Internal(m) => SqlError::new("XX000", format!("internal error: {m}")),
         other => SqlError::new("XX000", other.to_string()),
@@ -98,7 +100,8 @@ fn schema(s: &SchemaError) -> SqlError {
     let code = match s {
         SchemaError::FieldNotFound { .. } => "42703",
         SchemaError::AmbiguousReference { .. } => "42702",
-        SchemaError::DuplicateQualifiedField { .. } | SchemaError::DuplicateUnqualifiedField { .. } => "42701",
+        SchemaError::DuplicateQualifiedField { .. }
+        | SchemaError::DuplicateUnqualifiedField { .. } => "42701",
     };
     SqlError::new(code, s.to_string())
 }
@@ -106,15 +109,20 @@ fn schema(s: &SchemaError) -> SqlError {
 fn plan(m: &str) -> SqlError {
     let code = if m.starts_with("table '") && m.contains("' not found") {
         "42P01"
-    } else if m.starts_with("table function '") && m.contains("not found") {
-        "42883"
-    } else if m.starts_with("Invalid function") || m.starts_with("There is no") {
+    } else if (m.starts_with("table function '") && m.contains("not found"))
+        || m.starts_with("Invalid function")
+        || m.starts_with("There is no")
+    {
         "42883"
     } else if m.contains("No field named") || m.starts_with("column '") {
         "42703"
     } else if m.contains("already exists") {
         "42P07"
-    } else if m.contains("No function matches") || m.contains("does not support") || m.contains("Cannot coerce") || m.contains("Cannot infer") {
+    } else if m.contains("No function matches")
+        || m.contains("does not support")
+        || m.contains("Cannot coerce")
+        || m.contains("Cannot infer")
+    {
         "42883"
     } else if m.contains("Unsupported") || m.contains("not supported") {
         "0A000"
@@ -148,7 +156,16 @@ mod tests {
             None,
         );
         assert_eq!(classify(&arrowed).sqlstate, "22004");
-        assert_eq!(classify(&DataFusionError::Plan("table 'augur.public.x' not found".into())).sqlstate, "42P01");
-        assert_eq!(classify(&DataFusionError::NotImplemented("x".into())).sqlstate, "0A000");
+        assert_eq!(
+            classify(&DataFusionError::Plan(
+                "table 'augur.public.x' not found".into()
+            ))
+            .sqlstate,
+            "42P01"
+        );
+        assert_eq!(
+            classify(&DataFusionError::NotImplemented("x".into())).sqlstate,
+            "0A000"
+        );
     }
 }

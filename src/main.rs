@@ -10,7 +10,11 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use augur::{Engine, Output};
 
 #[derive(Parser)]
-#[command(name = "augur", version, about = "Customer insight in SQL, over the PostgreSQL protocol")]
+#[command(
+    name = "augur",
+    version,
+    about = "Customer insight in SQL, over the PostgreSQL protocol"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -21,10 +25,20 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Dirs {
     /// Directory of tables (*.parquet, *.csv); created and seeded with the demo tables if new.
-    #[arg(long, global = true, env = "AUGUR_DATA_DIR", default_value = ".augur/data")]
+    #[arg(
+        long,
+        global = true,
+        env = "AUGUR_DATA_DIR",
+        default_value = ".augur/data"
+    )]
     data_dir: PathBuf,
     /// Directory of the model registry.
-    #[arg(long, global = true, env = "AUGUR_MODEL_DIR", default_value = ".augur/models")]
+    #[arg(
+        long,
+        global = true,
+        env = "AUGUR_MODEL_DIR",
+        default_value = ".augur/models"
+    )]
     model_dir: PathBuf,
     /// Do not install the demo tables.
     #[arg(long, global = true)]
@@ -58,10 +72,15 @@ async fn engine(dirs: &Dirs) -> Result<Engine, augur::SqlError> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AUGUR_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AUGUR_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Serve { listen: "127.0.0.1:5433".into() }) {
+    let result = match cli.command.unwrap_or(Command::Serve {
+        listen: "127.0.0.1:5433".into(),
+    }) {
         Command::Serve { listen } => serve(&cli.dirs, &listen).await,
         Command::Sql { query } => run_sql(&cli.dirs, &query).await,
     };
@@ -77,7 +96,12 @@ async fn main() -> std::process::ExitCode {
 async fn serve(dirs: &Dirs, listen: &str) -> Result<(), Box<dyn std::error::Error>> {
     let engine = Arc::new(engine(dirs).await?);
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!("Augur listening on {} — try: psql -h {} -p {}", listener.local_addr()?, listener.local_addr()?.ip(), listener.local_addr()?.port());
+    tracing::info!(
+        "Augur listening on {} — try: psql -h {} -p {}",
+        listener.local_addr()?,
+        listener.local_addr()?.ip(),
+        listener.local_addr()?.port()
+    );
     augur::serve(listener, engine, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use augur_ml::error::sqlstate;
 use augur_ml::{MlError, Model};
 use augur_udfs::store::{ModelStore, StoredModel, normalize_model_name};
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
@@ -47,7 +49,10 @@ pub struct ModelRegistry {
 }
 
 fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> MlError {
-    MlError::new(sqlstate::IO_ERROR, format!("cannot {what} {}: {e}", path.display()))
+    MlError::new(
+        sqlstate::IO_ERROR,
+        format!("cannot {what} {}: {e}", path.display()),
+    )
 }
 
 impl ModelRegistry {
@@ -57,29 +62,46 @@ impl ModelRegistry {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(|e| io_err("create", &dir, e))?;
         let mut index = Index::new();
-        for entry in fs::read_dir(&dir).map_err(|e| io_err("read", &dir, e))?.flatten() {
+        for entry in fs::read_dir(&dir)
+            .map_err(|e| io_err("read", &dir, e))?
+            .flatten()
+        {
             let path = entry.path();
             if !path.is_dir() {
                 continue;
             }
             clean_temporaries(&path);
-            for file in fs::read_dir(&path).map_err(|e| io_err("read", &path, e))?.flatten() {
+            for file in fs::read_dir(&path)
+                .map_err(|e| io_err("read", &path, e))?
+                .flatten()
+            {
                 let p = file.path();
                 if p.extension().and_then(|e| e.to_str()) != Some("json") {
                     continue;
                 }
-                match fs::read_to_string(&p).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str::<ModelFile>(&t).map_err(|e| e.to_string())) {
+                match fs::read_to_string(&p)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| serde_json::from_str::<ModelFile>(&t).map_err(|e| e.to_string()))
+                {
                     Ok(f) => {
                         index.entry(f.name.clone()).or_default().insert(
                             f.version,
-                            Arc::new(StoredModel { name: f.name, version: f.version, created_at_micros: f.created_at_micros, model: f.model }),
+                            Arc::new(StoredModel {
+                                name: f.name,
+                                version: f.version,
+                                created_at_micros: f.created_at_micros,
+                                model: f.model,
+                            }),
                         );
                     }
                     Err(e) => tracing::warn!("skipping unreadable model file {}: {e}", p.display()),
                 }
             }
         }
-        Ok(Self { dir, index: RwLock::new(index) })
+        Ok(Self {
+            dir,
+            index: RwLock::new(index),
+        })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
@@ -103,7 +125,14 @@ impl ModelStore for ModelRegistry {
             None => versions.values().next_back(),
         };
         found.cloned().ok_or_else(|| {
-            MlError::new(sqlstate::UNDEFINED_OBJECT, format!("model \"{base}\" has no version {}; it has versions {:?}", version.unwrap_or(0), versions.keys().collect::<Vec<_>>()))
+            MlError::new(
+                sqlstate::UNDEFINED_OBJECT,
+                format!(
+                    "model \"{base}\" has no version {}; it has versions {:?}",
+                    version.unwrap_or(0),
+                    versions.keys().collect::<Vec<_>>()
+                ),
+            )
         })
     }
 
@@ -112,19 +141,45 @@ impl ModelStore for ModelRegistry {
         // The write lock serialises version numbering; readers see the new
         // version only after its file is durable.
         let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
-        let version = index.get(&name).and_then(|v| v.keys().next_back().copied()).unwrap_or(0) + 1;
-        let created_at_micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
-        let file = ModelFile { format: 1, name: name.clone(), version, created_at_micros, model };
-        let text = serde_json::to_vec_pretty(&file).map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
+        let version = index
+            .get(&name)
+            .and_then(|v| v.keys().next_back().copied())
+            .unwrap_or(0)
+            + 1;
+        let created_at_micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
+        let file = ModelFile {
+            format: 1,
+            name: name.clone(),
+            version,
+            created_at_micros,
+            model,
+        };
+        let text = serde_json::to_vec_pretty(&file)
+            .map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
         let path = self.dir.join(&name).join(format!("v{version}.json"));
         write_atomic(&path, |f| f.write_all(&text)).map_err(|e| io_err("write", &path, e))?;
-        let stored = Arc::new(StoredModel { name: name.clone(), version, created_at_micros, model: file.model });
-        index.entry(name).or_default().insert(version, stored.clone());
+        let stored = Arc::new(StoredModel {
+            name: name.clone(),
+            version,
+            created_at_micros,
+            model: file.model,
+        });
+        index
+            .entry(name)
+            .or_default()
+            .insert(version, stored.clone());
         Ok(stored)
     }
 
     fn list(&self) -> Result<Vec<Arc<StoredModel>>, MlError> {
-        Ok(self.read().values().flat_map(|v| v.values().cloned()).collect())
+        Ok(self
+            .read()
+            .values()
+            .flat_map(|v| v.values().cloned())
+            .collect())
     }
 }
 
@@ -155,32 +210,51 @@ impl ModelsTable {
             Field::new("evaluation_rows", DataType::Int64, false),
             Field::new("metrics", DataType::Utf8, false),
             Field::new("options", DataType::Utf8, false),
-            Field::new("created_at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+            Field::new(
+                "created_at",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
         ]))
     }
 
     fn batch(&self) -> DfResult<RecordBatch> {
         let models = self.store.list().map_err(augur_udfs::error::to_df)?;
         let text = |f: &dyn Fn(&StoredModel) -> Option<String>| -> ArrayRef {
-            Arc::new(StringArray::from(models.iter().map(|m| f(m)).collect::<Vec<_>>()))
+            Arc::new(StringArray::from(
+                models.iter().map(|m| f(m)).collect::<Vec<_>>(),
+            ))
         };
         let int = |f: &dyn Fn(&StoredModel) -> i64| -> ArrayRef {
-            Arc::new(Int64Array::from(models.iter().map(|m| f(m)).collect::<Vec<_>>()))
+            Arc::new(Int64Array::from(
+                models.iter().map(|m| f(m)).collect::<Vec<_>>(),
+            ))
         };
         let columns = vec![
             text(&|m| Some(m.name.clone())),
             int(&|m| m.version as i64),
             text(&|m| Some(m.model.algorithm.name().to_string())),
             text(&|m| m.model.label.as_ref().map(|l| l.name.clone())),
-            text(&|m| m.model.label.as_ref().filter(|l| !l.classes.is_empty()).map(|l| l.classes.join(", "))),
+            text(&|m| {
+                m.model
+                    .label
+                    .as_ref()
+                    .filter(|l| !l.classes.is_empty())
+                    .map(|l| l.classes.join(", "))
+            }),
             text(&|m| Some(m.model.encoder.feature_list())),
             int(&|m| m.model.training_rows as i64),
             int(&|m| m.model.evaluation_rows as i64),
             text(&|m| serde_json::to_string(&m.model.metrics).ok()),
             text(&|m| serde_json::to_string(&m.model.options).ok()),
             Arc::new(
-                TimestampMicrosecondArray::from(models.iter().map(|m| m.created_at_micros).collect::<Vec<_>>())
-                    .with_timezone("UTC"),
+                TimestampMicrosecondArray::from(
+                    models
+                        .iter()
+                        .map(|m| m.created_at_micros)
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
             ),
         ];
         Ok(RecordBatch::try_new(Self::schema_ref(), columns)?)
@@ -203,6 +277,10 @@ impl TableProvider for ModelsTable {
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let batch = self.batch()?;
-        Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], Self::schema_ref(), projection.cloned())?)
+        Ok(MemorySourceConfig::try_new_exec(
+            &[vec![batch]],
+            Self::schema_ref(),
+            projection.cloned(),
+        )?)
     }
 }

@@ -52,7 +52,9 @@ impl SqlParser {
     /// Errors: 42601 syntax; 42602 bad model name; 0A000 unsupported options.
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
         let dialect = PostgreSqlDialect {};
-        let tokens = Tokenizer::new(&dialect, sql).tokenize().map_err(|e| SqlError::new("42601", format!("syntax error: {e}")))?;
+        let tokens = Tokenizer::new(&dialect, sql)
+            .tokenize()
+            .map_err(|e| SqlError::new("42601", format!("syntax error: {e}")))?;
         let mut out = Vec::new();
         for chunk in tokens.split(|t| *t == Token::SemiColon) {
             let words: Vec<&Token> = chunk.iter().filter(|t| !is_blank(t)).collect();
@@ -79,7 +81,14 @@ impl SqlParser {
     fn create_model(&self, chunk: &[Token]) -> Result<Statement, SqlError> {
         let tokens: Vec<Token> = chunk
             .iter()
-            .filter(|t| !matches!(t, Token::Whitespace(Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_))))
+            .filter(|t| {
+                !matches!(
+                    t,
+                    Token::Whitespace(
+                        Whitespace::SingleLineComment { .. } | Whitespace::MultiLineComment(_)
+                    )
+                )
+            })
             .cloned()
             .collect();
         let dialect = GenericDialect {};
@@ -96,10 +105,17 @@ impl SqlParser {
         let name = p.parse_object_name(false).map_err(syntax)?;
         let name = match name.0.as_slice() {
             [ObjectNamePart::Identifier(id)] => {
-                if id.quote_style.is_some() { id.value.clone() } else { id.value.to_ascii_lowercase() }
+                if id.quote_style.is_some() {
+                    id.value.clone()
+                } else {
+                    id.value.to_ascii_lowercase()
+                }
             }
             _ => {
-                return Err(SqlError::new("42602", format!("invalid model name {name}: use a plain name such as churn")));
+                return Err(SqlError::new(
+                    "42602",
+                    format!("invalid model name {name}: use a plain name such as churn"),
+                ));
             }
         };
         let mut options = Vec::new();
@@ -109,7 +125,11 @@ impl SqlParser {
                 let key = p.parse_identifier().map_err(syntax)?;
                 p.expect_token(&Token::Eq).map_err(syntax)?;
                 let value = p.parse_expr().map_err(syntax)?;
-                options.push(format!("{}={}", key.value.to_ascii_lowercase(), option_value(&key.value, &value)?));
+                options.push(format!(
+                    "{}={}",
+                    key.value.to_ascii_lowercase(),
+                    option_value(&key.value, &value)?
+                ));
                 if !p.consume_token(&Token::Comma) {
                     break;
                 }
@@ -119,7 +139,13 @@ impl SqlParser {
         p.expect_keyword(Keyword::AS).map_err(syntax)?;
         let query = p.parse_query().map_err(syntax)?;
         if p.peek_token().token != Token::EOF {
-            return Err(SqlError::new("42601", format!("syntax error: unexpected {} after the query of CREATE MODEL", p.peek_token().token)));
+            return Err(SqlError::new(
+                "42601",
+                format!(
+                    "syntax error: unexpected {} after the query of CREATE MODEL",
+                    p.peek_token().token
+                ),
+            ));
         }
         let rewritten = format!(
             "SELECT * FROM ml_train({}, {}, {})",
@@ -128,13 +154,16 @@ impl SqlParser {
             quote(&options.join(", "))
         );
         let mut stmts = self.compat.parse(&rewritten).map_err(syntax)?;
-        stmts.pop().ok_or_else(|| SqlError::new("XX000", "CREATE MODEL rewrite produced no statement"))
+        stmts
+            .pop()
+            .ok_or_else(|| SqlError::new("XX000", "CREATE MODEL rewrite produced no statement"))
     }
 }
 
 fn is_create_model(words: &[&Token]) -> bool {
     let word = |i: usize, w: &str| matches!(words.get(i), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
-    word(0, "create") && (word(1, "model") || (word(1, "or") && word(2, "replace") && word(3, "model")))
+    word(0, "create")
+        && (word(1, "model") || (word(1, "or") && word(2, "replace") && word(3, "model")))
 }
 
 /// An option value as text: strings, numbers, booleans, a one-element array.
@@ -149,15 +178,24 @@ fn option_value(key: &str, e: &Expr) -> Result<String, SqlError> {
         Expr::Identifier(id) => id.value.clone(),
         Expr::Array(a) if a.elem.len() == 1 => return option_value(key, &a.elem[0]),
         Expr::Array(_) => {
-            return Err(SqlError::new("0A000", format!("option {key}: only one column is supported")));
+            return Err(SqlError::new(
+                "0A000",
+                format!("option {key}: only one column is supported"),
+            ));
         }
         Expr::UnaryOp { .. } => e.to_string(),
         other => {
-            return Err(SqlError::new("22023", format!("option {key}: {other} is not a literal value")));
+            return Err(SqlError::new(
+                "22023",
+                format!("option {key}: {other} is not a literal value"),
+            ));
         }
     };
     if text.contains(',') || text.contains('=') {
-        return Err(SqlError::new("22023", format!("option {key}: the value '{text}' may not contain ',' or '='")));
+        return Err(SqlError::new(
+            "22023",
+            format!("option {key}: the value '{text}' may not contain ',' or '='"),
+        ));
     }
     Ok(text)
 }
@@ -182,10 +220,23 @@ mod tests {
         let text = s[1].to_string();
         assert!(text.contains("ml_train('churn'"), "{text}");
         assert!(text.contains("''x;y''"), "{text}");
-        assert!(text.contains("model_type=logistic_reg, input_label_cols=churn, l2_reg=0.5"), "{text}");
+        assert!(
+            text.contains("model_type=logistic_reg, input_label_cols=churn, l2_reg=0.5"),
+            "{text}"
+        );
         assert!(p.parse("").unwrap().is_empty());
         assert_eq!(p.parse("SELEC 1").unwrap_err().sqlstate, "42601");
-        assert_eq!(p.parse("CREATE MODEL a.b AS SELECT 1").unwrap_err().sqlstate, "42602");
-        assert_eq!(p.parse("CREATE MODEL m OPTIONS (x=['a','b']) AS SELECT 1").unwrap_err().sqlstate, "0A000");
+        assert_eq!(
+            p.parse("CREATE MODEL a.b AS SELECT 1")
+                .unwrap_err()
+                .sqlstate,
+            "42602"
+        );
+        assert_eq!(
+            p.parse("CREATE MODEL m OPTIONS (x=['a','b']) AS SELECT 1")
+                .unwrap_err()
+                .sqlstate,
+            "0A000"
+        );
     }
 }

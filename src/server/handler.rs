@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::QueryHook;
@@ -20,7 +21,6 @@ use pgwire::api::results::{FieldInfo, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, ErrorHandler, Type};
-use datafusion::error::DataFusionError;
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::types::format::FormatOptions;
@@ -34,7 +34,11 @@ pub type PreparedStatement = (String, Option<(Statement, LogicalPlan)>);
 /// An engine error as a PostgreSQL ErrorResponse.
 pub fn to_pg(e: impl Into<SqlError>) -> PgWireError {
     let e: SqlError = e.into();
-    PgWireError::UserError(Box::new(ErrorInfo::new("ERROR".into(), e.sqlstate, e.message)))
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".into(),
+        e.sqlstate,
+        e.message,
+    )))
 }
 
 /// Gives errors raised while a result streams (after the handler returned)
@@ -43,10 +47,10 @@ pub struct SqlStateErrors;
 
 impl ErrorHandler for SqlStateErrors {
     fn on_error<C: ClientInfo>(&self, _client: &C, error: &mut PgWireError) {
-        if let PgWireError::ApiError(inner) = error {
-            if let Some(d) = inner.downcast_ref::<DataFusionError>() {
-                *error = to_pg(crate::errors::classify(d));
-            }
+        if let PgWireError::ApiError(inner) = error
+            && let Some(d) = inner.downcast_ref::<DataFusionError>()
+        {
+            *error = to_pg(crate::errors::classify(d));
         }
         tracing::debug!("sending error: {error}");
     }
@@ -55,7 +59,11 @@ impl ErrorHandler for SqlStateErrors {
 fn error_response(e: PgWireError) -> Response {
     match e {
         PgWireError::UserError(info) => Response::Error(info),
-        other => Response::Error(Box::new(ErrorInfo::new("ERROR".into(), "XX000".into(), other.to_string()))),
+        other => Response::Error(Box::new(ErrorInfo::new(
+            "ERROR".into(),
+            "XX000".into(),
+            other.to_string(),
+        ))),
     }
 }
 
@@ -64,7 +72,7 @@ fn command_tag(tag: &str) -> Tag {
     let mut parts = tag.rsplitn(2, ' ');
     let last = parts.next().unwrap_or("");
     match (last.parse::<usize>(), parts.next()) {
-        (Ok(rows), Some(head)) if head == "INSERT 0" => Tag::new("INSERT").with_oid(0).with_rows(rows),
+        (Ok(rows), Some("INSERT 0")) => Tag::new("INSERT").with_oid(0).with_rows(rows),
         (Ok(rows), Some(head)) => Tag::new(head).with_rows(rows),
         _ => Tag::new(tag),
     }
@@ -78,21 +86,34 @@ pub struct AugurHandler {
 
 impl AugurHandler {
     pub fn new(engine: Arc<Engine>) -> Self {
-        let hooks: Vec<Arc<dyn QueryHook>> =
-            vec![Arc::new(CursorStatementHook), Arc::new(SetShowHook), Arc::new(TransactionStatementHook)];
+        let hooks: Vec<Arc<dyn QueryHook>> = vec![
+            Arc::new(CursorStatementHook),
+            Arc::new(SetShowHook),
+            Arc::new(TransactionStatementHook),
+        ];
         Self {
-            parser: Arc::new(AugurQueryParser { engine: engine.clone(), hooks: hooks.clone() }),
+            parser: Arc::new(AugurQueryParser {
+                engine: engine.clone(),
+                hooks: hooks.clone(),
+            }),
             engine,
             hooks,
         }
     }
 
-    async fn respond<C: ClientInfo>(&self, client: &C, output: Output, format: &Format) -> PgWireResult<Response> {
+    async fn respond<C: ClientInfo>(
+        &self,
+        client: &C,
+        output: Output,
+        format: &Format,
+    ) -> PgWireResult<Response> {
         match output {
             Output::Command(tag) => Ok(Response::Execution(command_tag(&tag))),
             Output::Rows(frame) => {
                 let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-                Ok(Response::Query(df::encode_dataframe(frame, format, Some(options)).await?))
+                Ok(Response::Query(
+                    df::encode_dataframe(frame, format, Some(options)).await?,
+                ))
             }
         }
     }
@@ -102,7 +123,12 @@ impl AugurHandler {
 impl SimpleQueryHandler for AugurHandler {
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
-        C: ClientInfo + ClientPortalStore + futures::Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
         C::PortalStore: PortalStore,
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
@@ -116,7 +142,10 @@ impl SimpleQueryHandler for AugurHandler {
         let last = statements.len() - 1;
         'statements: for (i, statement) in statements.into_iter().enumerate() {
             for hook in &self.hooks {
-                if let Some(r) = hook.handle_simple_query(&statement, self.engine.session(), client).await {
+                if let Some(r) = hook
+                    .handle_simple_query(&statement, self.engine.session(), client)
+                    .await
+                {
                     match r {
                         Ok(r) => results.push(r),
                         Err(e) => {
@@ -161,7 +190,12 @@ fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
     let params = plan.get_parameter_types().map_err(to_pg)?;
     let mut ids: Vec<(usize, Option<DataType>)> = params
         .into_iter()
-        .filter_map(|(k, v)| k.trim_start_matches('$').parse::<usize>().ok().map(|i| (i, v)))
+        .filter_map(|(k, v)| {
+            k.trim_start_matches('$')
+                .parse::<usize>()
+                .ok()
+                .map(|i| (i, v))
+        })
         .collect();
     ids.sort_by_key(|(i, _)| *i);
     let max = ids.last().map_or(0, |(i, _)| *i);
@@ -188,19 +222,30 @@ fn wire_types(plan: &LogicalPlan) -> PgWireResult<Vec<Type>> {
 impl QueryParser for AugurQueryParser {
     type Statement = PreparedStatement;
 
-    async fn parse_sql<C>(&self, client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Self::Statement>>
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
         let mut statements = self.engine.parse(sql).map_err(to_pg)?;
         if statements.len() > 1 {
-            return Err(to_pg(SqlError::new("42601", "cannot insert multiple commands into a prepared statement")));
+            return Err(to_pg(SqlError::new(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            )));
         }
         let Some(statement) = statements.pop() else {
             return Ok(None);
         };
         for hook in &self.hooks {
-            if let Some(plan) = hook.handle_extended_parse_query(&statement, self.engine.session(), client).await {
+            if let Some(plan) = hook
+                .handle_extended_parse_query(&statement, self.engine.session(), client)
+                .await
+            {
                 return Ok(Some((sql.to_string(), Some((statement, plan?)))));
             }
         }
@@ -215,10 +260,23 @@ impl QueryParser for AugurQueryParser {
         }
     }
 
-    fn get_result_schema(&self, stmt: &Self::Statement, column_format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+    fn get_result_schema(
+        &self,
+        stmt: &Self::Statement,
+        column_format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
         match stmt {
-            (_, Some((_, plan))) if !matches!(plan, LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)) => {
-                arrow_schema_to_pg_fields(plan.schema().as_arrow(), column_format.unwrap_or(&Format::UnifiedText), None)
+            (_, Some((_, plan)))
+                if !matches!(
+                    plan,
+                    LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)
+                ) =>
+            {
+                arrow_schema_to_pg_fields(
+                    plan.schema().as_arrow(),
+                    column_format.unwrap_or(&Format::UnifiedText),
+                    None,
+                )
             }
             _ => Ok(vec![]),
         }
@@ -234,9 +292,19 @@ impl ExtendedQueryHandler for AugurHandler {
         self.parser.clone()
     }
 
-    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Self::Statement>, _max_rows: usize) -> PgWireResult<Response>
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
     where
-        C: ClientInfo + ClientPortalStore + futures::Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
         C::PortalStore: PortalStore,
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
@@ -248,14 +316,22 @@ impl ExtendedQueryHandler for AugurHandler {
         let inferred_refs: Vec<Option<&DataType>> = inferred.iter().map(|t| t.as_ref()).collect();
         let wire = wire_types(plan)?;
         let wire_refs: Vec<Option<&Type>> = wire.iter().map(Some).collect();
-        let params = df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)?;
+        let params =
+            df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)?;
         for hook in &self.hooks {
-            if let Some(r) = hook.handle_extended_query(statement, plan, &params, self.engine.session(), client).await {
+            if let Some(r) = hook
+                .handle_extended_query(statement, plan, &params, self.engine.session(), client)
+                .await
+            {
                 return r;
             }
         }
-        let plan = plan.clone().replace_params_with_values(&params).map_err(to_pg)?;
+        let plan = plan
+            .clone()
+            .replace_params_with_values(&params)
+            .map_err(to_pg)?;
         let output = self.engine.execute(plan).await.map_err(to_pg)?;
-        self.respond(client, output, &portal.result_column_format).await
+        self.respond(client, output, &portal.result_column_format)
+            .await
     }
 }

@@ -11,7 +11,9 @@ use pgwire::api::auth::{
     DefaultServerParameterProvider, StartupHandler, finish_authentication, protocol_negotiation,
     save_startup_parameters_to_metadata,
 };
-use pgwire::api::{ClientInfo, ConnectionManager, PidSecretKeyGenerator, RandomPidSecretKeyGenerator};
+use pgwire::api::{
+    ClientInfo, ConnectionManager, PidSecretKeyGenerator, RandomPidSecretKeyGenerator,
+};
 use pgwire::api::{ConnectionGuard, ConnectionHandle};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
@@ -32,13 +34,21 @@ impl AugurStartup {
         params.date_style = "ISO, MDY".to_string();
         params.time_zone = "UTC".to_string();
         params.search_path = "\"$user\", public".to_string();
-        Self { connections, pid_generator: RandomPidSecretKeyGenerator::default(), params }
+        Self {
+            connections,
+            pid_generator: RandomPidSecretKeyGenerator::default(),
+            params,
+        }
     }
 }
 
 #[async_trait]
 impl StartupHandler for AugurStartup {
-    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
         C::Error: Debug,
@@ -50,7 +60,9 @@ impl StartupHandler for AugurStartup {
             let (pid, secret) = self.pid_generator.generate(client);
             client.set_pid_and_secret_key(pid, secret.clone());
             let (handle, guard) = self.connections.register(pid, secret);
-            client.session_extensions().insert::<Arc<ConnectionHandle>>(handle);
+            client
+                .session_extensions()
+                .insert::<Arc<ConnectionHandle>>(handle);
             client.session_extensions().insert::<ConnectionGuard>(guard);
             finish_authentication(client, &self.params).await?;
             client.flush().await?;

@@ -30,18 +30,30 @@ pub struct Server {
 
 impl Server {
     pub async fn start(engine: Arc<Engine>) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(augur::serve(listener, engine, async move {
             let _ = rx.await;
         }));
-        Server { addr, stop: Some(tx), task }
+        Server {
+            addr,
+            stop: Some(tx),
+            task,
+        }
     }
 
     pub async fn connect(&self) -> tokio_postgres::Client {
-        let conn_str = format!("host={} port={} user=augur dbname=augur", self.addr.ip(), self.addr.port());
-        let (client, connection) = tokio_postgres::connect(&conn_str, tokio_postgres::NoTls).await.expect("connect");
+        let conn_str = format!(
+            "host={} port={} user=augur dbname=augur",
+            self.addr.ip(),
+            self.addr.port()
+        );
+        let (client, connection) = tokio_postgres::connect(&conn_str, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
         tokio::spawn(async move {
             let _ = connection.await;
         });
@@ -58,7 +70,9 @@ impl Server {
 
 /// The SQLSTATE of a tokio-postgres error.
 pub fn code(e: &tokio_postgres::Error) -> String {
-    e.as_db_error().map(|d| d.code().code().to_string()).unwrap_or_else(|| format!("not a db error: {e}"))
+    e.as_db_error()
+        .map(|d| d.code().code().to_string())
+        .unwrap_or_else(|| format!("not a db error: {e}"))
 }
 
 /// The column list of the telco churn model's features, in table order.

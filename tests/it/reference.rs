@@ -8,7 +8,10 @@ use serde_json::Value;
 use crate::common::{TRAIN_CHURN, engine};
 
 fn reference() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/reference_values.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/reference_values.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -28,13 +31,18 @@ fn metric(batches: &[RecordBatch], name: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn churn_auc_within_0_01_of_scikit_learn() {
     let r = reference();
-    let want = r["churn_logistic_regression"]["C_1"]["test"]["roc_auc"].as_f64().unwrap();
+    let want = r["churn_logistic_regression"]["C_1"]["test"]["roc_auc"]
+        .as_f64()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let e = engine(dir.path()).await;
     e.query(TRAIN_CHURN).await.unwrap();
     let m = e.query("SELECT * FROM ml_evaluate('churn')").await.unwrap();
     let auc = metric(&m, "roc_auc");
-    assert!((auc - want).abs() <= 0.01, "AUC {auc} vs scikit-learn {want}");
+    assert!(
+        (auc - want).abs() <= 0.01,
+        "AUC {auc} vs scikit-learn {want}"
+    );
     // and the same held-out AUC recomputed in SQL from the scores
     let b = e
         .query("SELECT roc_auc(churn = 'Yes', probability) FROM ml_predict('churn', 'SELECT * FROM telco_customers WHERE customer_id % 5 = 0')")
@@ -42,14 +50,18 @@ async fn churn_auc_within_0_01_of_scikit_learn() {
         .unwrap();
     let sql_auc = b[0].column(0).as_primitive::<Float64Type>().value(0);
     assert!((sql_auc - auc).abs() < 1e-12, "{sql_auc} vs {auc}");
-    let acc_want = r["churn_logistic_regression"]["C_1"]["test"]["accuracy"].as_f64().unwrap();
+    let acc_want = r["churn_logistic_regression"]["C_1"]["test"]["accuracy"]
+        .as_f64()
+        .unwrap();
     assert!((metric(&m, "accuracy") - acc_want).abs() <= 0.01);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfm_kmeans_inertia_within_1_percent_of_scikit_learn() {
     let r = reference();
-    let want = r["rfm_kmeans"]["kmeans_n_init_10_seed_0"]["inertia"].as_f64().unwrap();
+    let want = r["rfm_kmeans"]["kmeans_n_init_10_seed_0"]["inertia"]
+        .as_f64()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let e = engine(dir.path()).await;
     e.query(
@@ -61,7 +73,13 @@ async fn rfm_kmeans_inertia_within_1_percent_of_scikit_learn() {
     e.query("CREATE MODEL segments OPTIONS (model_type = 'kmeans', num_clusters = 4) AS SELECT recency, frequency, monetary FROM customer_rfm")
         .await
         .unwrap();
-    let m = e.query("SELECT * FROM ml_evaluate('segments')").await.unwrap();
+    let m = e
+        .query("SELECT * FROM ml_evaluate('segments')")
+        .await
+        .unwrap();
     let inertia = metric(&m, "inertia");
-    assert!((inertia - want).abs() / want <= 0.01, "inertia {inertia} vs scikit-learn {want}");
+    assert!(
+        (inertia - want).abs() / want <= 0.01,
+        "inertia {inertia} vs scikit-learn {want}"
+    );
 }

@@ -63,7 +63,11 @@ impl sqllogictest::AsyncDB for InProcess {
                                 .map(|(c, f)| match c.data_type() {
                                     // PostgreSQL's text form of booleans
                                     DataType::Boolean if c.is_valid(r) => {
-                                        if c.as_boolean().value(r) { "t".into() } else { "f".into() }
+                                        if c.as_boolean().value(r) {
+                                            "t".into()
+                                        } else {
+                                            "f".into()
+                                        }
                                     }
                                     _ => cell(f.value(r).to_string()),
                                 })
@@ -71,10 +75,17 @@ impl sqllogictest::AsyncDB for InProcess {
                         );
                     }
                 }
-                Ok(DBOutput::Rows { types: vec![DefaultColumnType::Any; width], rows })
+                Ok(DBOutput::Rows {
+                    types: vec![DefaultColumnType::Any; width],
+                    rows,
+                })
             }
             Some(Output::Command(tag)) => {
-                let n = tag.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                let n = tag
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
                 Ok(DBOutput::StatementComplete(n))
             }
             None => Ok(DBOutput::StatementComplete(0)),
@@ -127,11 +138,18 @@ impl sqllogictest::AsyncDB for Wire {
                 }
                 SimpleQueryMessage::Row(r) => {
                     width = r.len();
-                    rows.push((0..r.len()).map(|i| r.get(i).map_or("NULL".to_string(), |v| cell(v.to_string()))).collect());
+                    rows.push(
+                        (0..r.len())
+                            .map(|i| r.get(i).map_or("NULL".to_string(), |v| cell(v.to_string())))
+                            .collect(),
+                    );
                 }
                 SimpleQueryMessage::CommandComplete(n) => {
                     last = if in_rows {
-                        DBOutput::Rows { types: vec![DefaultColumnType::Any; width], rows: std::mem::take(&mut rows) }
+                        DBOutput::Rows {
+                            types: vec![DefaultColumnType::Any; width],
+                            rows: std::mem::take(&mut rows),
+                        }
                     } else {
                         DBOutput::StatementComplete(n)
                     };
@@ -173,7 +191,11 @@ async fn slt_over_the_wire() {
         let s = server.clone();
         let mut runner = Runner::new(move || {
             let s = s.clone();
-            async move { Ok(Wire { client: s.connect().await }) }
+            async move {
+                Ok(Wire {
+                    client: s.connect().await,
+                })
+            }
         });
         let result = runner.run_file_async(&file).await;
         drop(runner);

@@ -13,25 +13,49 @@ async fn errors_carry_their_sqlstate_and_the_connection_survives() {
         ("SELECT no_such_column FROM telco_customers", "42703"),
         ("SELECT no_such_function(1)", "42883"),
         ("SELECT predict('no_such_model', 1)", "42704"),
-        ("CREATE MODEL m OPTIONS (model_type = 'logistic_reg') AS SELECT * FROM telco_customers", "22023"),
-        ("CREATE MODEL m OPTIONS (model_type = 'linear_reg', input_label_cols = ['total_charges']) AS SELECT tenure, total_charges FROM telco_customers", "22004"),
-        ("CREATE MODEL m OPTIONS (model_type = 'kmeans', num_clusters = 5) AS SELECT tenure FROM telco_customers LIMIT 3", "22023"),
-        ("CREATE MODEL m OPTIONS (model_type = 'logistic_reg', input_label_cols = ['churn']) AS SELECT tenure, churn FROM telco_customers WHERE false", "22023"),
-        ("CREATE MODEL \"bad name\" OPTIONS (model_type = 'kmeans') AS SELECT tenure FROM telco_customers", "42602"),
+        (
+            "CREATE MODEL m OPTIONS (model_type = 'logistic_reg') AS SELECT * FROM telco_customers",
+            "22023",
+        ),
+        (
+            "CREATE MODEL m OPTIONS (model_type = 'linear_reg', input_label_cols = ['total_charges']) AS SELECT tenure, total_charges FROM telco_customers",
+            "22004",
+        ),
+        (
+            "CREATE MODEL m OPTIONS (model_type = 'kmeans', num_clusters = 5) AS SELECT tenure FROM telco_customers LIMIT 3",
+            "22023",
+        ),
+        (
+            "CREATE MODEL m OPTIONS (model_type = 'logistic_reg', input_label_cols = ['churn']) AS SELECT tenure, churn FROM telco_customers WHERE false",
+            "22023",
+        ),
+        (
+            "CREATE MODEL \"bad name\" OPTIONS (model_type = 'kmeans') AS SELECT tenure FROM telco_customers",
+            "42602",
+        ),
         ("CREATE TABLE telco_customers AS SELECT 1 AS x", "42P07"),
     ];
     for (sql, want) in cases {
         let err = client.simple_query(sql).await.expect_err(sql);
         assert_eq!(code(&err), want, "{sql}: {err:?}");
         // the same connection keeps working
-        let rows = client.query("SELECT count(*) FROM telco_customers", &[]).await.expect("still usable");
+        let rows = client
+            .query("SELECT count(*) FROM telco_customers", &[])
+            .await
+            .expect("still usable");
         assert_eq!(rows[0].get::<_, i64>(0), 7043);
     }
     // a multi-statement query stops at the first error
     let err = client.simple_query("CREATE TABLE t1 AS SELECT 1 AS x; SELECT * FROM nope; CREATE TABLE t2 AS SELECT 2 AS x").await.unwrap_err();
     assert_eq!(code(&err), "42P01");
-    assert_eq!(client.query("SELECT x FROM t1", &[]).await.unwrap().len(), 1);
-    assert_eq!(code(&client.query("SELECT x FROM t2", &[]).await.unwrap_err()), "42P01");
+    assert_eq!(
+        client.query("SELECT x FROM t1", &[]).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        code(&client.query("SELECT x FROM t2", &[]).await.unwrap_err()),
+        "42P01"
+    );
     server.stop().await;
 }
 
@@ -42,7 +66,17 @@ async fn preparing_create_model_trains_nothing_executing_it_trains_once() {
     let client = server.connect().await;
     let stmt = client.prepare(TRAIN_CHURN).await.expect("prepare");
     let names: Vec<&str> = stmt.columns().iter().map(|c| c.name()).collect();
-    assert_eq!(names, ["model", "version", "algorithm", "training_rows", "evaluation_rows", "metrics"]);
+    assert_eq!(
+        names,
+        [
+            "model",
+            "version",
+            "algorithm",
+            "training_rows",
+            "evaluation_rows",
+            "metrics"
+        ]
+    );
     assert_eq!(count(&client).await, 0, "Parse/Describe must not train");
     let rows = client.query(&stmt, &[]).await.expect("execute");
     assert_eq!(rows.len(), 1);
@@ -61,7 +95,9 @@ async fn prepared_prediction_with_parameters_matches_the_simple_protocol() {
     let server = Server::start(engine(dir.path()).await).await;
     let client = server.connect().await;
     client.simple_query(TRAIN_CHURN).await.expect("train");
-    let sql = format!("SELECT customer_id, predict_proba('churn', {CHURN_FEATURES}) AS p, predict('churn', {CHURN_FEATURES}) AS label FROM telco_customers WHERE customer_id = $1");
+    let sql = format!(
+        "SELECT customer_id, predict_proba('churn', {CHURN_FEATURES}) AS p, predict('churn', {CHURN_FEATURES}) AS label FROM telco_customers WHERE customer_id = $1"
+    );
     let stmt = client.prepare(&sql).await.expect("prepare");
     // results arrive in binary format through tokio-postgres
     let row = client.query_one(&stmt, &[&1i64]).await.expect("query");
@@ -96,15 +132,26 @@ async fn other_clients_are_served_while_a_model_trains() {
             .await
     });
     for _ in 0..5 {
-        let n: i64 = reader.query_one("SELECT count(*) FROM cdnow_orders", &[]).await.unwrap().get(0);
+        let n: i64 = reader
+            .query_one("SELECT count(*) FROM cdnow_orders", &[])
+            .await
+            .unwrap()
+            .get(0);
         assert_eq!(n, 69659);
     }
     training.await.unwrap().expect("training finishes");
-    let n: i64 = reader.query_one("SELECT count(*) FROM models WHERE name = 'seg'", &[]).await.unwrap().get(0);
+    let n: i64 = reader
+        .query_one("SELECT count(*) FROM models WHERE name = 'seg'", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 1);
     server.stop().await;
 }
 
 async fn count(c: &tokio_postgres::Client) -> i64 {
-    c.query_one("SELECT count(*) FROM models", &[]).await.unwrap().get::<_, i64>(0)
+    c.query_one("SELECT count(*) FROM models", &[])
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
 }

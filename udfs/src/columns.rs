@@ -17,9 +17,10 @@ pub fn feature_kind(dt: &DataType) -> Option<(&'static str, bool)> {
         DataType::Int64 | DataType::UInt32 | DataType::UInt64 => ("bigint", false),
         DataType::Float16 | DataType::Float32 => ("real", false),
         DataType::Float64 => ("double precision", false),
-        DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..) => {
-            ("numeric", false)
-        }
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => ("numeric", false),
         DataType::Boolean => ("boolean", false),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ("text", true),
         DataType::Dictionary(_, v) if feature_kind(v).is_some_and(|k| k.1) => ("text", true),
@@ -53,7 +54,10 @@ pub fn to_values(name: &str, array: &ArrayRef) -> Result<(&'static str, ColumnVa
     if is_text {
         let a = cast(array, &DataType::Utf8)?;
         let s = a.as_string::<i32>();
-        Ok((sql_type, ColumnValues::Text(s.iter().map(|v| v.map(str::to_owned)).collect())))
+        Ok((
+            sql_type,
+            ColumnValues::Text(s.iter().map(|v| v.map(str::to_owned)).collect()),
+        ))
     } else {
         let a = cast(array, &DataType::Float64)?;
         let f = a.as_primitive::<Float64Type>();

@@ -1,8 +1,8 @@
 //! Errors with a SQLSTATE: the model core's [`MlError`] travels inside
 //! `DataFusionError::External`, and the server reads its code back out.
 
-pub use augur_ml::error::sqlstate;
 pub use augur_ml::MlError;
+pub use augur_ml::error::sqlstate;
 use datafusion::error::DataFusionError;
 
 /// Wraps a model-core error so its SQLSTATE survives DataFusion.

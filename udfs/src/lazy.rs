@@ -40,7 +40,9 @@ impl LazyQueryTable {
 
 impl fmt::Debug for LazyQueryTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LazyQueryTable").field("query", &self.query).finish()
+        f.debug_struct("LazyQueryTable")
+            .field("query", &self.query)
+            .finish()
     }
 }
 

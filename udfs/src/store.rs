@@ -40,8 +40,13 @@ pub fn normalize_model_name(name: &str, allow_version: bool) -> Result<String, M
     };
     let ok_base = !base.is_empty()
         && base.len() <= 63
-        && base.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && base.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && base
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && base
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     let ok_version = version.is_none_or(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()));
     if ok_base && ok_version {
         Ok(lower)
@@ -50,7 +55,11 @@ pub fn normalize_model_name(name: &str, allow_version: bool) -> Result<String, M
             augur_ml::error::sqlstate::INVALID_NAME,
             format!(
                 "invalid model name '{name}': use letters, digits and underscores, starting with a letter{}",
-                if allow_version { ", optionally followed by @version" } else { "" }
+                if allow_version {
+                    ", optionally followed by @version"
+                } else {
+                    ""
+                }
             ),
         ))
     }

@@ -26,7 +26,11 @@ use crate::error::{MlError, Result, sqlstate};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Encoding {
     /// `(coalesce(x, impute) - center) / scale`, one output feature.
-    Numeric { impute: f64, center: f64, scale: f64 },
+    Numeric {
+        impute: f64,
+        center: f64,
+        scale: f64,
+    },
     /// One output feature per category.
     OneHot { categories: Vec<String> },
     /// Constant in training: no output feature.
@@ -142,7 +146,14 @@ impl FeatureEncoder {
             }
             match (&spec.encoding, col) {
                 (Encoding::Constant, _) => {}
-                (Encoding::Numeric { impute, center, scale }, ColumnValues::Numeric(v)) => {
+                (
+                    Encoding::Numeric {
+                        impute,
+                        center,
+                        scale,
+                    },
+                    ColumnValues::Numeric(v),
+                ) => {
                     for (r, value) in v.iter().enumerate() {
                         x[[r, offset]] = (value.unwrap_or(*impute) - center) / scale;
                     }

@@ -60,7 +60,11 @@ pub fn log_loss(actual: &[bool], p: &[f64]) -> Option<f64> {
     if actual.is_empty() {
         return None;
     }
-    let s: f64 = actual.iter().zip(p).map(|(a, p)| log_loss_term(*a, *p)).sum();
+    let s: f64 = actual
+        .iter()
+        .zip(p)
+        .map(|(a, p)| log_loss_term(*a, *p))
+        .sum();
     Some(s / actual.len() as f64)
 }
 
@@ -100,7 +104,11 @@ pub fn rmse(actual: &[f64], predicted: &[f64]) -> Option<f64> {
     if actual.is_empty() {
         return None;
     }
-    let s: f64 = actual.iter().zip(predicted).map(|(a, p)| (a - p).powi(2)).sum();
+    let s: f64 = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p).powi(2))
+        .sum();
     Some((s / actual.len() as f64).sqrt())
 }
 
@@ -109,7 +117,11 @@ pub fn mae(actual: &[f64], predicted: &[f64]) -> Option<f64> {
     if actual.is_empty() {
         return None;
     }
-    let s: f64 = actual.iter().zip(predicted).map(|(a, p)| (a - p).abs()).sum();
+    let s: f64 = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p).abs())
+        .sum();
     Some(s / actual.len() as f64)
 }
 
@@ -121,7 +133,11 @@ pub fn r2_score(actual: &[f64], predicted: &[f64]) -> Option<f64> {
     }
     let mean = actual.iter().sum::<f64>() / n;
     let ss_tot: f64 = actual.iter().map(|a| (a - mean).powi(2)).sum();
-    let ss_res: f64 = actual.iter().zip(predicted).map(|(a, p)| (a - p).powi(2)).sum();
+    let ss_res: f64 = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p).powi(2))
+        .sum();
     (ss_tot > 0.0).then(|| 1.0 - ss_res / ss_tot)
 }
 

@@ -65,9 +65,15 @@ pub struct LabelSpec {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Parameters {
     /// `P(positive) = 1 / (1 + exp(-(x·coefficients + intercept)))`.
-    Logistic { coefficients: Vec<f64>, intercept: f64 },
+    Logistic {
+        coefficients: Vec<f64>,
+        intercept: f64,
+    },
     /// `y = x·coefficients + intercept`.
-    Linear { coefficients: Vec<f64>, intercept: f64 },
+    Linear {
+        coefficients: Vec<f64>,
+        intercept: f64,
+    },
     /// One row per cluster.
     KMeans { centroids: Vec<Vec<f64>> },
 }
@@ -91,11 +97,17 @@ pub struct Model {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prediction {
     /// Classifier: index into `LabelSpec::classes` and P(positive class).
-    Classes { class: Vec<usize>, probability: Vec<f64> },
+    Classes {
+        class: Vec<usize>,
+        probability: Vec<f64>,
+    },
     /// Regression: the predicted value.
     Values(Vec<f64>),
     /// K-means: the 0-based cluster index and the Euclidean distance to its centroid.
-    Clusters { cluster: Vec<usize>, distance: Vec<f64> },
+    Clusters {
+        cluster: Vec<usize>,
+        distance: Vec<f64>,
+    },
 }
 
 impl Model {
@@ -108,13 +120,19 @@ impl Model {
     /// Predicts from an already encoded design matrix.
     pub fn predict_encoded(&self, x: &Array2<f64>) -> Result<Prediction> {
         match &self.parameters {
-            Parameters::Logistic { coefficients, intercept } => {
+            Parameters::Logistic {
+                coefficients,
+                intercept,
+            } => {
                 let z = x.dot(&Array1::from(coefficients.clone())) + *intercept;
                 let probability: Vec<f64> = z.iter().map(|z| sigmoid(*z)).collect();
                 let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
                 Ok(Prediction::Classes { class, probability })
             }
-            Parameters::Linear { coefficients, intercept } => {
+            Parameters::Linear {
+                coefficients,
+                intercept,
+            } => {
                 let y = x.dot(&Array1::from(coefficients.clone())) + *intercept;
                 Ok(Prediction::Values(y.to_vec()))
             }
@@ -133,7 +151,11 @@ impl Model {
 
     /// Feature names in training order.
     pub fn feature_names(&self) -> Vec<&str> {
-        self.encoder.features.iter().map(|f| f.name.as_str()).collect()
+        self.encoder
+            .features
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect()
     }
 
     /// The model as JSON (the registry's file format).

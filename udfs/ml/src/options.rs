@@ -129,8 +129,13 @@ impl TrainOptions {
         if !(l2_reg.is_finite() && l2_reg >= 0.0) {
             return Err(MlError::invalid("l2_reg must be a finite number >= 0"));
         }
-        let default_iters = if algorithm == Algorithm::KMeans { 300 } else { 500 };
-        let max_iterations = parse_num::<u64>(get("max_iterations"), "max_iterations", default_iters)?;
+        let default_iters = if algorithm == Algorithm::KMeans {
+            300
+        } else {
+            500
+        };
+        let max_iterations =
+            parse_num::<u64>(get("max_iterations"), "max_iterations", default_iters)?;
         if max_iterations < 1 {
             return Err(MlError::invalid("max_iterations must be at least 1"));
         }
@@ -138,7 +143,10 @@ impl TrainOptions {
         if !(1..=1000).contains(&n_init) {
             return Err(MlError::invalid("n_init must be between 1 and 1000"));
         }
-        let standardize = match get("standardize_features").map(str::to_ascii_lowercase).as_deref() {
+        let standardize = match get("standardize_features")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("true") => true,
             Some("false") => false,
             Some(v) => {
@@ -147,7 +155,10 @@ impl TrainOptions {
                 )));
             }
         };
-        let split = match get("data_split_method").map(str::to_ascii_lowercase).as_deref() {
+        let split = match get("data_split_method")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None if algorithm == Algorithm::KMeans => SplitMethod::NoSplit,
             None | Some("auto_split") => SplitMethod::AutoSplit,
             Some("random") => SplitMethod::Random,
@@ -171,7 +182,11 @@ impl TrainOptions {
                 "data_split_col is only used with data_split_method = 'custom'",
             ));
         }
-        let eval_fraction = parse_num::<f64>(get("data_split_eval_fraction"), "data_split_eval_fraction", 0.2)?;
+        let eval_fraction = parse_num::<f64>(
+            get("data_split_eval_fraction"),
+            "data_split_eval_fraction",
+            0.2,
+        )?;
         if !(eval_fraction > 0.0 && eval_fraction < 1.0) {
             return Err(MlError::invalid(
                 "data_split_eval_fraction must be strictly between 0 and 1",

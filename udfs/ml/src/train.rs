@@ -29,7 +29,11 @@ pub const SILHOUETTE_SAMPLE: usize = 10_000;
 /// `label_types` tells the SQL type family of each column (needed only for the
 /// label). Errors: 42703 unknown label/split column, 22004 NULL labels, 22023
 /// empty input, one class, k > rows; 0A000 more than two classes.
-pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOptions) -> Result<Model> {
+pub fn fit(
+    columns: Vec<Column>,
+    label_type: Option<LabelType>,
+    opts: &TrainOptions,
+) -> Result<Model> {
     let rows = columns.first().map_or(0, |c| c.values.len());
     if rows == 0 {
         return Err(MlError::invalid(
@@ -63,7 +67,9 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
             _ => {
                 return Err(MlError::new(
                     sqlstate::DATATYPE_MISMATCH,
-                    format!("data_split_col \"{name}\" must be a boolean column (TRUE = evaluation row)"),
+                    format!(
+                        "data_split_col \"{name}\" must be a boolean column (TRUE = evaluation row)"
+                    ),
                 ));
             }
         },
@@ -120,7 +126,10 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
         algorithm: opts.algorithm,
         label: None,
         encoder,
-        parameters: Parameters::Linear { coefficients: vec![], intercept: 0.0 },
+        parameters: Parameters::Linear {
+            coefficients: vec![],
+            intercept: 0.0,
+        },
         metrics: BTreeMap::new(),
         training_rows: n_train as u64,
         evaluation_rows: n_eval as u64,
@@ -131,7 +140,12 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
         Algorithm::LogisticRegression => {
             let label = &columns[label_idx.expect("supervised")];
             let (spec, y) = class_labels(label, label_type)?;
-            let y_train: Array1<bool> = y.iter().zip(&train_mask).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            let y_train: Array1<bool> = y
+                .iter()
+                .zip(&train_mask)
+                .filter(|(_, m)| **m)
+                .map(|(v, _)| *v)
+                .collect();
             if y_train.iter().all(|v| *v) || !y_train.iter().any(|v| *v) {
                 return Err(MlError::invalid(format!(
                     "label \"{}\" has a single class among the training rows; a classifier needs both",
@@ -143,14 +157,24 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
                 .max_iterations(opts.max_iterations)
                 .gradient_tolerance(1e-6)
                 .fit(&Dataset::new(x_train.clone(), y_train))
-                .map_err(|e| MlError::new(sqlstate::DATA_EXCEPTION, format!("logistic regression failed: {e}")))?;
+                .map_err(|e| {
+                    MlError::new(
+                        sqlstate::DATA_EXCEPTION,
+                        format!("logistic regression failed: {e}"),
+                    )
+                })?;
             // linfa orders labels itself: make `true` (the last class) the positive one.
             let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
             model.parameters = Parameters::Logistic {
                 coefficients: fitted.params().iter().map(|w| sign * w).collect(),
                 intercept: sign * fitted.intercept(),
             };
-            let y_eval: Vec<bool> = y.iter().zip(&eval).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            let y_eval: Vec<bool> = y
+                .iter()
+                .zip(&eval)
+                .filter(|(_, m)| **m)
+                .map(|(v, _)| *v)
+                .collect();
             model.label = Some(spec);
             if !y_eval.is_empty() {
                 model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
@@ -159,9 +183,16 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
         Algorithm::LinearRegression => {
             let label = &columns[label_idx.expect("supervised")];
             let y = numeric_label(label)?;
-            let y_train: Array1<f64> = y.iter().zip(&train_mask).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            let y_train: Array1<f64> = y
+                .iter()
+                .zip(&train_mask)
+                .filter(|(_, m)| **m)
+                .map(|(v, _)| *v)
+                .collect();
             if x_train.ncols() == 0 {
-                return Err(MlError::invalid("every feature column is constant in the training rows"));
+                return Err(MlError::invalid(
+                    "every feature column is constant in the training rows",
+                ));
             }
             if n_train <= x_train.ncols() {
                 return Err(MlError::invalid(format!(
@@ -171,19 +202,37 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
             }
             let fitted = LinearRegression::default()
                 .fit(&Dataset::new(x_train.clone(), y_train))
-                .map_err(|e| MlError::new(sqlstate::DATA_EXCEPTION, format!("linear regression failed: {e}; remove collinear feature columns")))?;
+                .map_err(|e| {
+                    MlError::new(
+                        sqlstate::DATA_EXCEPTION,
+                        format!("linear regression failed: {e}; remove collinear feature columns"),
+                    )
+                })?;
             model.parameters = Parameters::Linear {
                 coefficients: fitted.params().to_vec(),
                 intercept: fitted.intercept(),
             };
-            model.label = Some(LabelSpec { name: label.name.clone(), label_type: LabelType::Float, classes: vec![] });
-            let y_eval: Vec<f64> = y.iter().zip(&eval).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            model.label = Some(LabelSpec {
+                name: label.name.clone(),
+                label_type: LabelType::Float,
+                classes: vec![],
+            });
+            let y_eval: Vec<f64> = y
+                .iter()
+                .zip(&eval)
+                .filter(|(_, m)| **m)
+                .map(|(v, _)| *v)
+                .collect();
             if !y_eval.is_empty()
                 && let Prediction::Values(p) = model.predict_encoded(&x_eval)?
             {
                 insert(&mut model.metrics, "rmse", metrics::rmse(&y_eval, &p));
                 insert(&mut model.metrics, "mae", metrics::mae(&y_eval, &p));
-                insert(&mut model.metrics, "r2_score", metrics::r2_score(&y_eval, &p));
+                insert(
+                    &mut model.metrics,
+                    "r2_score",
+                    metrics::r2_score(&y_eval, &p),
+                );
             }
         }
         Algorithm::KMeans => {
@@ -194,7 +243,9 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
                 )));
             }
             if x_train.ncols() == 0 {
-                return Err(MlError::invalid("every feature column is constant; k-means needs at least one varying column"));
+                return Err(MlError::invalid(
+                    "every feature column is constant; k-means needs at least one varying column",
+                ));
             }
             let distinct: BTreeSet<Vec<u64>> = x_train
                 .rows()
@@ -214,12 +265,27 @@ pub fn fit(columns: Vec<Column>, label_type: Option<LabelType>, opts: &TrainOpti
                 .max_n_iterations(opts.max_iterations)
                 .tolerance(1e-4)
                 .fit(&DatasetBase::from(x_train.clone()))
-                .map_err(|e| MlError::new(sqlstate::DATA_EXCEPTION, format!("k-means failed: {e}")))?;
-            let centroids: Vec<Vec<f64>> = fitted.centroids().axis_iter(Axis(0)).map(|c| c.to_vec()).collect();
-            model.parameters = Parameters::KMeans { centroids: centroids.clone() };
-            let (x_m, label_rows) = if n_eval > 0 { (&x_eval, n_eval) } else { (&x_train, n_train) };
+                .map_err(|e| {
+                    MlError::new(sqlstate::DATA_EXCEPTION, format!("k-means failed: {e}"))
+                })?;
+            let centroids: Vec<Vec<f64>> = fitted
+                .centroids()
+                .axis_iter(Axis(0))
+                .map(|c| c.to_vec())
+                .collect();
+            model.parameters = Parameters::KMeans {
+                centroids: centroids.clone(),
+            };
+            let (x_m, label_rows) = if n_eval > 0 {
+                (&x_eval, n_eval)
+            } else {
+                (&x_train, n_train)
+            };
             if let Prediction::Clusters { cluster, .. } = model.predict_encoded(x_m)? {
-                model.metrics.insert("inertia".into(), metrics::inertia(x_m, &centroids, &cluster));
+                model.metrics.insert(
+                    "inertia".into(),
+                    metrics::inertia(x_m, &centroids, &cluster),
+                );
                 let m = label_rows.min(SILHOUETTE_SAMPLE);
                 insert(
                     &mut model.metrics,
@@ -238,7 +304,11 @@ fn insert(map: &mut BTreeMap<String, f64>, key: &str, value: Option<f64>) {
     }
 }
 
-fn classification_metrics(model: &Model, x: &Array2<f64>, y: &[bool]) -> Result<BTreeMap<String, f64>> {
+fn classification_metrics(
+    model: &Model,
+    x: &Array2<f64>,
+    y: &[bool],
+) -> Result<BTreeMap<String, f64>> {
     let mut m = BTreeMap::new();
     if let Prediction::Classes { class, probability } = model.predict_encoded(x)? {
         let predicted: Vec<bool> = class.iter().map(|c| *c == 1).collect();
@@ -255,7 +325,9 @@ fn classification_metrics(model: &Model, x: &Array2<f64>, y: &[bool]) -> Result<
 
 /// Classes of a binary label in sort order; `true` marks the last (positive) class.
 fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelSpec, Vec<bool>)> {
-    let nulls = (0..label.values.len()).filter(|r| label.values.is_null(*r)).count();
+    let nulls = (0..label.values.len())
+        .filter(|r| label.values.is_null(*r))
+        .count();
     if nulls > 0 {
         return Err(MlError::new(
             sqlstate::NULL_VALUE_NOT_ALLOWED,
@@ -267,7 +339,13 @@ fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelS
     }
     let label_type = label_type.unwrap_or(LabelType::Text);
     let classes: Vec<String> = match &label.values {
-        ColumnValues::Text(v) => v.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect(),
+        ColumnValues::Text(v) => v
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         ColumnValues::Numeric(v) => {
             let mut xs: Vec<f64> = v.iter().flatten().copied().collect();
             xs.sort_by(f64::total_cmp);
@@ -296,7 +374,14 @@ fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelS
     let y = (0..label.values.len())
         .map(|r| label.values.text_at(r).as_deref() == Some(positive.as_str()))
         .collect();
-    Ok((LabelSpec { name: label.name.clone(), label_type, classes }, y))
+    Ok((
+        LabelSpec {
+            name: label.name.clone(),
+            label_type,
+            classes,
+        },
+        y,
+    ))
 }
 
 fn numeric_label(label: &Column) -> Result<Vec<f64>> {
@@ -316,7 +401,10 @@ fn numeric_label(label: &Column) -> Result<Vec<f64>> {
         }
         ColumnValues::Text(_) => Err(MlError::new(
             sqlstate::DATATYPE_MISMATCH,
-            format!("linear_reg needs a numeric label; \"{}\" is text", label.name),
+            format!(
+                "linear_reg needs a numeric label; \"{}\" is text",
+                label.name
+            ),
         )),
     }
 }
@@ -335,7 +423,9 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
     };
     let label = model.label.as_ref().map(|l| find(&l.name)).transpose()?;
     let rows = columns.first().map_or(0, |c| c.values.len());
-    let keep: Vec<bool> = (0..rows).map(|r| label.is_none_or(|l| !l.values.is_null(r))).collect();
+    let keep: Vec<bool> = (0..rows)
+        .map(|r| label.is_none_or(|l| !l.values.is_null(r)))
+        .collect();
     let feats: Vec<ColumnValues> = model
         .encoder
         .features
@@ -358,7 +448,10 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
             m = classification_metrics(model, &x, &y)?;
         }
         (Some(_), Some(col)) => {
-            let y: Vec<f64> = numeric_label(&Column { values: col.values.filter(&keep), ..col.clone() })?;
+            let y: Vec<f64> = numeric_label(&Column {
+                values: col.values.filter(&keep),
+                ..col.clone()
+            })?;
             if let Prediction::Values(p) = model.predict_encoded(&x)? {
                 insert(&mut m, "rmse", metrics::rmse(&y, &p));
                 insert(&mut m, "mae", metrics::mae(&y, &p));
@@ -371,7 +464,11 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
             {
                 m.insert("inertia".into(), metrics::inertia(&x, centroids, &cluster));
                 let n = x.nrows().min(SILHOUETTE_SAMPLE);
-                insert(&mut m, "silhouette", metrics::silhouette(x.slice(ndarray::s![..n, ..]), &cluster[..n]));
+                insert(
+                    &mut m,
+                    "silhouette",
+                    metrics::silhouette(x.slice(ndarray::s![..n, ..]), &cluster[..n]),
+                );
             }
         }
     }

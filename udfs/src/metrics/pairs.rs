@@ -11,12 +11,14 @@ use augur_ml::metrics as m;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
-use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::ScalarValue;
+use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+};
 
 use crate::error::{sql_err, sqlstate};
 
@@ -152,7 +154,10 @@ impl Accumulator for PairAccumulator {
                 as_f64(self.name, "predicted", predicted, &DataType::Float64)?,
             ),
         };
-        let (a, b) = (a.as_primitive::<Float64Type>(), b.as_primitive::<Float64Type>());
+        let (a, b) = (
+            a.as_primitive::<Float64Type>(),
+            b.as_primitive::<Float64Type>(),
+        );
         for i in 0..a.len() {
             if a.is_valid(i) && b.is_valid(i) {
                 self.a.push(a.value(i));
@@ -191,7 +196,8 @@ impl Accumulator for PairAccumulator {
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         let list = |v: &[f64]| {
-            SingleRowListArrayBuilder::new(Arc::new(Float64Array::from(v.to_vec()))).build_list_scalar()
+            SingleRowListArrayBuilder::new(Arc::new(Float64Array::from(v.to_vec())))
+                .build_list_scalar()
         };
         Ok(vec![list(&self.a), list(&self.b)])
     }

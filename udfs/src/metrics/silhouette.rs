@@ -17,12 +17,14 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
-use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::ScalarValue;
+use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+};
 use ndarray_compat::points_matrix;
 
 use crate::error::{sql_err, sqlstate};
@@ -95,12 +97,19 @@ impl Accumulator for SilhouetteAcc {
             let c = cast(v, &DataType::Float64).map_err(|_| {
                 sql_err(
                     sqlstate::DATATYPE_MISMATCH,
-                    format!("silhouette: coordinate {} must be numeric; got {}", i + 1, v.data_type()),
+                    format!(
+                        "silhouette: coordinate {} must be numeric; got {}",
+                        i + 1,
+                        v.data_type()
+                    ),
                 )
             })?;
             coords.push(c);
         }
-        let coords: Vec<&Float64Array> = coords.iter().map(|c| c.as_primitive::<Float64Type>()).collect();
+        let coords: Vec<&Float64Array> = coords
+            .iter()
+            .map(|c| c.as_primitive::<Float64Type>())
+            .collect();
         for r in 0..labels.len() {
             if labels.is_valid(r) && coords.iter().all(|c| c.is_valid(r)) {
                 self.labels.push(labels.value(r).to_string());
@@ -121,28 +130,39 @@ impl Accumulator for SilhouetteAcc {
             })
             .collect();
         let x = points_matrix(&self.points, labels.len(), self.dims);
-        Ok(ScalarValue::Float64(augur_ml::metrics::silhouette(x.view(), &labels)))
+        Ok(ScalarValue::Float64(augur_ml::metrics::silhouette(
+            x.view(),
+            &labels,
+        )))
     }
 
     fn size(&self) -> usize {
         size_of_val(self)
-            + self.labels.iter().map(|l| l.capacity() + size_of::<String>()).sum::<usize>()
+            + self
+                .labels
+                .iter()
+                .map(|l| l.capacity() + size_of::<String>())
+                .sum::<usize>()
             + self.points.capacity() * size_of::<f64>()
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
         Ok(vec![
-            SingleRowListArrayBuilder::new(Arc::new(StringArray::from(self.labels.clone()))).build_list_scalar(),
-            SingleRowListArrayBuilder::new(Arc::new(Float64Array::from(self.points.clone()))).build_list_scalar(),
+            SingleRowListArrayBuilder::new(Arc::new(StringArray::from(self.labels.clone())))
+                .build_list_scalar(),
+            SingleRowListArrayBuilder::new(Arc::new(Float64Array::from(self.points.clone())))
+                .build_list_scalar(),
         ])
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         for row in states[0].as_list::<i32>().iter().flatten() {
-            self.labels.extend(row.as_string::<i32>().iter().flatten().map(str::to_owned));
+            self.labels
+                .extend(row.as_string::<i32>().iter().flatten().map(str::to_owned));
         }
         for row in states[1].as_list::<i32>().iter().flatten() {
-            self.points.extend(row.as_primitive::<Float64Type>().iter().flatten());
+            self.points
+                .extend(row.as_primitive::<Float64Type>().iter().flatten());
         }
         Ok(())
     }

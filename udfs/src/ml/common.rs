@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use augur_ml::Model;
 use augur_ml::data::{ColumnValues, LabelType};
 use augur_ml::model::{Algorithm, Prediction};
-use augur_ml::Model;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -94,7 +94,12 @@ pub fn run(stored: &StoredModel, args: &[ColumnarValue], rows: usize) -> Result<
         let (_, mut values) = to_values(name, &array)?;
         // an all-NULL argument of type NULL counts as either kind
         if array.data_type() == &DataType::Null
-            && !stored.model.encoder.features.get(i).is_some_and(|f| f.is_text())
+            && !stored
+                .model
+                .encoder
+                .features
+                .get(i)
+                .is_some_and(|f| f.is_text())
         {
             values = ColumnValues::Numeric(vec![None; rows]);
         }
@@ -108,18 +113,30 @@ pub fn run(stored: &StoredModel, args: &[ColumnarValue], rows: usize) -> Result<
 pub fn predict_array(stored: &StoredModel, p: Prediction) -> Result<ArrayRef> {
     let model = &stored.model;
     Ok(match p {
-        Prediction::Clusters { cluster, .. } => {
-            Arc::new(Int64Array::from_iter_values(cluster.into_iter().map(|c| c as i64 + 1)))
-        }
+        Prediction::Clusters { cluster, .. } => Arc::new(Int64Array::from_iter_values(
+            cluster.into_iter().map(|c| c as i64 + 1),
+        )),
         Prediction::Values(v) => Arc::new(Float64Array::from(v)),
         Prediction::Classes { class, .. } => {
-            let classes = model.label.as_ref().map(|l| l.classes.clone()).unwrap_or_default();
+            let classes = model
+                .label
+                .as_ref()
+                .map(|l| l.classes.clone())
+                .unwrap_or_default();
             let text = |i: usize| classes.get(i).cloned().unwrap_or_default();
             match predict_type(model) {
-                DataType::Int64 => Arc::new(Int64Array::from_iter(class.iter().map(|c| text(*c).parse::<i64>().ok()))),
-                DataType::Float64 => Arc::new(Float64Array::from_iter(class.iter().map(|c| text(*c).parse::<f64>().ok()))),
-                DataType::Boolean => Arc::new(BooleanArray::from_iter(class.iter().map(|c| Some(text(*c) == "1")))),
-                _ => Arc::new(StringArray::from_iter_values(class.iter().map(|c| text(*c)))),
+                DataType::Int64 => Arc::new(Int64Array::from_iter(
+                    class.iter().map(|c| text(*c).parse::<i64>().ok()),
+                )),
+                DataType::Float64 => Arc::new(Float64Array::from_iter(
+                    class.iter().map(|c| text(*c).parse::<f64>().ok()),
+                )),
+                DataType::Boolean => Arc::new(BooleanArray::from_iter(
+                    class.iter().map(|c| Some(text(*c) == "1")),
+                )),
+                _ => Arc::new(StringArray::from_iter_values(
+                    class.iter().map(|c| text(*c)),
+                )),
             }
         }
     })

@@ -69,8 +69,15 @@ impl TableFunctionImpl for MlEvaluate {
             let mut columns = Vec::new();
             for (field, array) in in_schema.fields().iter().zip(batch.columns()) {
                 // only the model's columns need converting
-                let wanted = stored.model.feature_names().contains(&field.name().as_str())
-                    || stored.model.label.as_ref().is_some_and(|l| &l.name == field.name());
+                let wanted = stored
+                    .model
+                    .feature_names()
+                    .contains(&field.name().as_str())
+                    || stored
+                        .model
+                        .label
+                        .as_ref()
+                        .is_some_and(|l| &l.name == field.name());
                 if wanted {
                     columns.push(to_column(field.name(), array)?);
                 }

@@ -42,7 +42,11 @@ pub fn ml_predict(
     predict: Arc<ScalarUDF>,
     predict_proba: Arc<ScalarUDF>,
 ) -> Arc<dyn TableFunctionImpl> {
-    Arc::new(MlPredict { store, predict, predict_proba })
+    Arc::new(MlPredict {
+        store,
+        predict,
+        predict_proba,
+    })
 }
 
 impl TableFunctionImpl for MlPredict {
@@ -60,17 +64,29 @@ impl TableFunctionImpl for MlPredict {
             if !schema.fields().iter().any(|field| field.name() == f) {
                 return Err(sql_err(
                     sqlstate::UNDEFINED_COLUMN,
-                    format!("ml_predict: the query has no column \"{f}\", a feature of model '{}'", stored.name),
+                    format!(
+                        "ml_predict: the query has no column \"{f}\", a feature of model '{}'",
+                        stored.name
+                    ),
                 ));
             }
             call_args.push(ident(f));
         }
-        let call = |udf: &Arc<ScalarUDF>| Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), call_args.clone()));
+        let call = |udf: &Arc<ScalarUDF>| {
+            Expr::ScalarFunction(ScalarFunction::new_udf(udf.clone(), call_args.clone()))
+        };
         let mut out: Vec<Expr> = schema.columns().into_iter().map(Expr::Column).collect();
-        let label = stored.model.label.as_ref().map(|l| l.name.clone()).unwrap_or_default();
+        let label = stored
+            .model
+            .label
+            .as_ref()
+            .map(|l| l.name.clone())
+            .unwrap_or_default();
         match stored.model.algorithm {
             Algorithm::KMeans => out.push(call(&self.predict).alias("centroid_id")),
-            Algorithm::LinearRegression => out.push(call(&self.predict).alias(format!("predicted_{label}"))),
+            Algorithm::LinearRegression => {
+                out.push(call(&self.predict).alias(format!("predicted_{label}")))
+            }
             Algorithm::LogisticRegression => {
                 out.push(call(&self.predict).alias(format!("predicted_{label}")));
                 out.push(call(&self.predict_proba).alias("probability"));

@@ -82,7 +82,12 @@ impl TableFunctionImpl for MlTrain {
         let name = literal_arg(exprs, 0, "ml_train", "the model name")?;
         let name = normalize_model_name(&name, false).map_err(to_df)?;
         let query = literal_arg(exprs, 1, "ml_train", "the training query")?;
-        let options = literal_arg(exprs, 2, "ml_train", "the options ('model_type=..., input_label_cols=...')")?;
+        let options = literal_arg(
+            exprs,
+            2,
+            "ml_train",
+            "the options ('model_type=..., input_label_cols=...')",
+        )?;
         let opts = TrainOptions::parse(&options).map_err(to_df)?;
         let store = self.store.clone();
         let job = Arc::new(move |schema: SchemaRef, batches: Vec<RecordBatch>| {

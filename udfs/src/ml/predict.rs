@@ -53,11 +53,22 @@ impl ScalarUDFImpl for Predict {
         Ok(DataType::Utf8) // superseded by return_field_from_args
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let name = literal_string(args.scalar_arguments.first().copied().flatten(), "predict", "the model name")?;
+        let name = literal_string(
+            args.scalar_arguments.first().copied().flatten(),
+            "predict",
+            "the model name",
+        )?;
         let stored = load(&self.store, &name)?;
-        let types: Vec<DataType> = args.arg_fields[1..].iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<DataType> = args.arg_fields[1..]
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         check_features("predict", &stored, &types)?;
-        Ok(Arc::new(Field::new("predict", predict_type(&stored.model), true)))
+        Ok(Arc::new(Field::new(
+            "predict",
+            predict_type(&stored.model),
+            true,
+        )))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = match &args.args[0] {

@@ -51,12 +51,28 @@ impl ScalarUDFImpl for PredictProba {
         Ok(DataType::Float64)
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let name = literal_string(args.scalar_arguments.first().copied().flatten(), "predict_proba", "the model name")?;
+        let name = literal_string(
+            args.scalar_arguments.first().copied().flatten(),
+            "predict_proba",
+            "the model name",
+        )?;
         let stored = load(&self.store, &name)?;
-        require(&stored, "predict_proba", stored.model.algorithm.is_classifier(), "a classifier (logistic_reg)")?;
-        let types: Vec<DataType> = args.arg_fields[1..].iter().map(|f| f.data_type().clone()).collect();
+        require(
+            &stored,
+            "predict_proba",
+            stored.model.algorithm.is_classifier(),
+            "a classifier (logistic_reg)",
+        )?;
+        let types: Vec<DataType> = args.arg_fields[1..]
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         check_features("predict_proba", &stored, &types)?;
-        Ok(Arc::new(Field::new("predict_proba", DataType::Float64, true)))
+        Ok(Arc::new(Field::new(
+            "predict_proba",
+            DataType::Float64,
+            true,
+        )))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = match &args.args[0] {
@@ -64,11 +80,16 @@ impl ScalarUDFImpl for PredictProba {
             ColumnarValue::Array(_) => literal_string(None, "predict_proba", "the model name")?,
         };
         let stored = load(&self.store, &name)?;
-        require(&stored, "predict_proba", stored.model.algorithm.is_classifier(), "a classifier (logistic_reg)")?;
+        require(
+            &stored,
+            "predict_proba",
+            stored.model.algorithm.is_classifier(),
+            "a classifier (logistic_reg)",
+        )?;
         match run(&stored, &args.args[1..], args.number_rows)? {
-            Prediction::Classes { probability, .. } => {
-                Ok(ColumnarValue::Array(Arc::new(Float64Array::from(probability))))
-            }
+            Prediction::Classes { probability, .. } => Ok(ColumnarValue::Array(Arc::new(
+                Float64Array::from(probability),
+            ))),
             _ => Err(crate::error::invalid("predict_proba needs a classifier")),
         }
     }
