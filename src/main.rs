@@ -72,6 +72,8 @@ async fn engine(dirs: &Dirs) -> Result<Engine, augur::SqlError> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("AUGUR_LOG")
                 .unwrap_or_else(|_| "info".into()),
