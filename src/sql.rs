@@ -53,22 +53,40 @@ impl SqlParser {
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
         let dialect = PostgreSqlDialect {};
         let tokens = Tokenizer::new(&dialect, sql)
-            .tokenize()
+            .tokenize_with_location()
             .map_err(|e| SqlError::new("42601", format!("syntax error: {e}")))?;
+        let offsets = LineOffsets::new(sql);
         let mut out = Vec::new();
-        for chunk in tokens.split(|t| *t == Token::SemiColon) {
-            let words: Vec<&Token> = chunk.iter().filter(|t| !is_blank(t)).collect();
+        let mut start = 0; // byte offset where the current statement starts
+        for chunk in tokens.split_inclusive(|t| t.token == Token::SemiColon) {
+            let end = match chunk.last() {
+                Some(t) if t.token == Token::SemiColon => {
+                    offsets.byte(t.span.start.line, t.span.start.column)
+                }
+                _ => sql.len(),
+            };
+            let text = &sql[start.min(end)..end];
+            start = (end + 1).min(sql.len());
+            let words: Vec<&Token> = chunk
+                .iter()
+                .map(|t| &t.token)
+                .filter(|t| !is_blank(t) && **t != Token::SemiColon)
+                .collect();
             if words.is_empty() {
                 continue;
             }
             if is_create_model(&words) {
-                out.push(self.create_model(chunk)?);
+                let toks: Vec<Token> = chunk
+                    .iter()
+                    .map(|t| t.token.clone())
+                    .filter(|t| *t != Token::SemiColon)
+                    .collect();
+                out.push(self.create_model(&toks)?);
             } else {
-                let text: String = chunk.iter().map(|t| t.to_string()).collect();
-                match self.compat.parse(&text) {
+                match self.compat.parse(text) {
                     Ok(stmts) => out.extend(stmts),
                     // DataFusion's own dialect adds e.g. `SELECT * EXCLUDE (…)`
-                    Err(e) => match Parser::parse_sql(&GenericDialect {}, &text) {
+                    Err(e) => match Parser::parse_sql(&GenericDialect {}, text) {
                         Ok(stmts) => out.extend(stmts),
                         Err(_) => return Err(syntax(e)),
                     },
@@ -160,6 +178,29 @@ impl SqlParser {
     }
 }
 
+/// Converts the tokenizer's 1-based line/column (in characters) to byte offsets.
+struct LineOffsets<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineOffsets<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self { text, starts }
+    }
+    fn byte(&self, line: u64, column: u64) -> usize {
+        let Some(&line_start) = self.starts.get((line as usize).saturating_sub(1)) else {
+            return self.text.len();
+        };
+        self.text[line_start..]
+            .char_indices()
+            .nth((column as usize).saturating_sub(1))
+            .map_or(self.text.len(), |(i, _)| line_start + i)
+    }
+}
+
 fn is_create_model(words: &[&Token]) -> bool {
     let word = |i: usize, w: &str| matches!(words.get(i), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
     word(0, "create")
@@ -213,10 +254,11 @@ mod tests {
         let p = SqlParser::new();
         let s = p
             .parse(
-                "SELECT 1; -- a comment; with a semicolon\n CREATE OR REPLACE MODEL Churn OPTIONS (model_type='logistic_reg', input_label_cols=['churn'], l2_reg=0.5) AS SELECT a, 'x;y' AS b FROM t; ;",
+                "SELECT 'it''s; ok'; -- a comment; with a semicolon\n CREATE OR REPLACE MODEL Churn OPTIONS (model_type='logistic_reg', input_label_cols=['churn'], l2_reg=0.5) AS SELECT a, 'x;y' AS b FROM t; ;",
             )
             .unwrap();
         assert_eq!(s.len(), 2);
+        assert_eq!(s[0].to_string(), "SELECT 'it''s; ok'");
         let text = s[1].to_string();
         assert!(text.contains("ml_train('churn'"), "{text}");
         assert!(text.contains("''x;y''"), "{text}");
