@@ -102,6 +102,7 @@ impl EngineBuilder {
         let store: Arc<dyn ModelStore> = registry.clone();
         augur_udfs::register_all(&ctx, store.clone());
         ctx.register_table("models", Arc::new(ModelsTable::new(store)))?;
+        ctx.register_udf(version_udf());
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
             .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_catalog: {e}")))?;
         let catalog = Arc::new(TableCatalog::new(&data_dir));
@@ -245,4 +246,27 @@ fn ddl_tag(d: &DdlStatement) -> String {
         _ => "OK",
     }
     .to_string()
+}
+
+/// `version()` as PostgreSQL writes it (clients such as SQLAlchemy parse it).
+fn version_udf() -> datafusion::logical_expr::ScalarUDF {
+    use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+    let banner = format!(
+        "PostgreSQL {} (Augur {}) on {}-{}, compiled by rustc",
+        crate::server::SERVER_VERSION,
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH,
+        std::env::consts::OS
+    );
+    create_udf(
+        "version",
+        vec![],
+        datafusion::arrow::datatypes::DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(move |_| {
+            Ok(ColumnarValue::Scalar(
+                datafusion::common::ScalarValue::Utf8(Some(banner.clone())),
+            ))
+        }),
+    )
 }

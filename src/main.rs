@@ -116,7 +116,10 @@ async fn run_sql(dirs: &Dirs, query: &str) -> Result<(), Box<dyn std::error::Err
     for output in engine.sql(query).await? {
         match output {
             Output::Command(tag) => println!("{tag}"),
-            Output::Rows(df) => println!("{}", pretty_format_batches(&df.collect().await?)?),
+            Output::Rows(df) => {
+                let batches = df.collect().await.map_err(augur::SqlError::from)?;
+                println!("{}", pretty_format_batches(&batches)?)
+            }
         }
     }
     Ok(())

@@ -47,17 +47,29 @@ pub struct SqlStateErrors;
 
 impl ErrorHandler for SqlStateErrors {
     fn on_error<C: ClientInfo>(&self, _client: &C, error: &mut PgWireError) {
-        if let PgWireError::ApiError(inner) = error
-            && let Some(d) = inner.downcast_ref::<DataFusionError>()
-        {
-            *error = to_pg(crate::errors::classify(d));
-        }
+        let e = std::mem::replace(error, PgWireError::InvalidStartupMessage);
+        *error = with_sqlstate(e);
         tracing::debug!("sending error: {error}");
     }
 }
 
-fn error_response(e: PgWireError) -> Response {
+/// Replaces an engine error wrapped by pgwire or arrow-pg (`ApiError`) with
+/// an ErrorResponse carrying its SQLSTATE.
+fn with_sqlstate(e: PgWireError) -> PgWireError {
     match e {
+        PgWireError::ApiError(inner) => match inner.downcast::<DataFusionError>() {
+            Ok(d) => to_pg(crate::errors::classify(&d)),
+            Err(other) => match other.downcast::<SqlError>() {
+                Ok(s) => to_pg(*s),
+                Err(other) => PgWireError::ApiError(other),
+            },
+        },
+        other => other,
+    }
+}
+
+fn error_response(e: PgWireError) -> Response {
+    match with_sqlstate(e) {
         PgWireError::UserError(info) => Response::Error(info),
         other => Response::Error(Box::new(ErrorInfo::new(
             "ERROR".into(),
@@ -87,6 +99,7 @@ pub struct AugurHandler {
 impl AugurHandler {
     pub fn new(engine: Arc<Engine>) -> Self {
         let hooks: Vec<Arc<dyn QueryHook>> = vec![
+            Arc::new(super::show::ShowSettings),
             Arc::new(CursorStatementHook),
             Arc::new(SetShowHook),
             Arc::new(TransactionStatementHook),

@@ -46,8 +46,9 @@ pub fn f1_from(tp: u64, fp: u64, fn_: u64) -> Option<f64> {
     (2 * tp + fp + fn_ > 0).then(|| 2.0 * tp as f64 / (2 * tp + fp + fn_) as f64)
 }
 
-/// Probabilities are clipped to `[1e-15, 1 - 1e-15]`, as scikit-learn does.
-pub const LOG_LOSS_EPS: f64 = 1e-15;
+/// Probabilities are clipped to `[eps, 1 - eps]` with `eps` the float64
+/// machine epsilon, as scikit-learn (1.5 and later) does.
+pub const LOG_LOSS_EPS: f64 = f64::EPSILON;
 
 /// One row's contribution to the log loss: `-ln p` for a positive, `-ln(1-p)` otherwise.
 pub fn log_loss_term(actual: bool, p: f64) -> f64 {

@@ -1,8 +1,12 @@
 //! Deterministic train/evaluation split by row hash.
 //!
-//! A row goes to evaluation when `hash(row values, seed) / 2^64 < fraction`.
-//! The hash is FNV-1a (64-bit) over each value's text form, so the split of a
-//! row never depends on where it sits in the input.
+//! A row goes to evaluation when `hash(row values, occurrence, seed) / 2^64 <
+//! fraction`. The hash is FNV-1a (64-bit) over each value's text form, mixed
+//! with the seed and with how many identical rows came before it (so
+//! duplicates are split like any other rows). Which rows are held out never
+//! depends on the order they arrive in: identical rows are interchangeable.
+
+use std::collections::HashMap;
 
 use crate::data::Column;
 
@@ -17,11 +21,14 @@ fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
-/// A value in `[0, 1)` for each row, from its values and the seed.
-pub fn row_fractions(columns: &[&Column], rows: usize, seed: u64) -> Vec<f64> {
+/// A hash of each row's values (their text forms) and of how many identical
+/// rows came before it. Identical rows are interchangeable, so every use of
+/// these hashes is independent of the order rows arrive in.
+pub fn row_hashes(columns: &[&Column], rows: usize) -> Vec<u64> {
+    let mut seen: HashMap<u64, u64> = HashMap::new();
     (0..rows)
         .map(|r| {
-            let mut h = fnv1a(FNV_OFFSET, &seed.to_le_bytes());
+            let mut h = FNV_OFFSET;
             for c in columns {
                 match c.values.text_at(r) {
                     Some(s) => h = fnv1a(h, s.as_bytes()),
@@ -29,13 +36,59 @@ pub fn row_fractions(columns: &[&Column], rows: usize, seed: u64) -> Vec<f64> {
                 }
                 h = fnv1a(h, &[0x1f]);
             }
-            // final avalanche (splitmix64) so nearby inputs spread evenly
-            h ^= h >> 30;
-            h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            h ^= h >> 27;
-            h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-            h ^= h >> 31;
-            (h >> 11) as f64 / (1u64 << 53) as f64
+            let occurrence = seen.entry(h).or_insert(0);
+            *occurrence += 1;
+            mix(fnv1a(h, &occurrence.to_le_bytes()))
         })
         .collect()
+}
+
+/// A value in `[0, 1)` for each row, from its hash and the seed.
+pub fn row_fractions(hashes: &[u64], seed: u64) -> Vec<f64> {
+    hashes
+        .iter()
+        .map(|h| {
+            (mix(h ^ mix(seed.wrapping_add(0x9e37_79b9_7f4a_7c15))) >> 11) as f64
+                / (1u64 << 53) as f64
+        })
+        .collect()
+}
+
+/// splitmix64's finaliser: spreads nearby inputs evenly over 64 bits.
+pub fn mix(mut h: u64) -> u64 {
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// The permutation that sorts rows by their hash: training on rows in this
+/// order gives the same model whatever order the query returned them in.
+pub fn canonical_order(hashes: &[u64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..hashes.len()).collect();
+    idx.sort_by_key(|i| hashes[*i]);
+    idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::ColumnValues;
+
+    #[test]
+    fn duplicates_are_split_like_other_rows() {
+        // 10,000 rows holding only two distinct values
+        let v: Vec<Option<f64>> = (0..10_000).map(|i| Some((i % 2) as f64)).collect();
+        let c = Column {
+            name: "a".into(),
+            sql_type: "bigint".into(),
+            values: ColumnValues::Numeric(v),
+        };
+        let held = row_fractions(&row_hashes(&[&c], 10_000), 42)
+            .iter()
+            .filter(|f| **f < 0.2)
+            .count();
+        assert!((1800..2200).contains(&held), "{held}");
+    }
 }

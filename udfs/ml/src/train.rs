@@ -16,7 +16,7 @@ use crate::error::{MlError, Result, sqlstate};
 use crate::metrics;
 use crate::model::{Algorithm, LabelSpec, Model, Parameters, Prediction};
 use crate::options::{SplitMethod, TrainOptions};
-use crate::split::row_fractions;
+use crate::split::{canonical_order, row_fractions, row_hashes};
 
 /// Rows at or above which `auto_split` holds out an evaluation set.
 pub const AUTO_SPLIT_MIN_ROWS: usize = 500;
@@ -58,6 +58,8 @@ pub fn fit(
         _ => None,
     };
 
+    let all: Vec<&Column> = columns.iter().collect();
+    let hashes = row_hashes(&all, rows);
     // evaluation mask
     let eval: Vec<bool> = match (&opts.split, split_idx) {
         (SplitMethod::Custom(name), Some(i)) => match &columns[i].values {
@@ -75,13 +77,10 @@ pub fn fit(
         },
         (SplitMethod::NoSplit, _) => vec![false; rows],
         (SplitMethod::AutoSplit, _) if rows < AUTO_SPLIT_MIN_ROWS => vec![false; rows],
-        _ => {
-            let all: Vec<&Column> = columns.iter().collect();
-            row_fractions(&all, rows, opts.seed)
-                .into_iter()
-                .map(|f| f < opts.eval_fraction)
-                .collect()
-        }
+        _ => row_fractions(&hashes, opts.seed)
+            .into_iter()
+            .map(|f| f < opts.eval_fraction)
+            .collect(),
     };
     let train_mask: Vec<bool> = eval.iter().map(|e| !e).collect();
     let n_train = train_mask.iter().filter(|t| **t).count();
@@ -120,6 +119,12 @@ pub fn fit(
         encoder.transform(&refs)
     };
     let x_train = encode(&train_mask)?;
+    let train_hashes: Vec<u64> = hashes
+        .iter()
+        .zip(&train_mask)
+        .filter(|(_, m)| **m)
+        .map(|(h, _)| *h)
+        .collect();
     let x_eval = encode(&eval)?;
 
     let mut model = Model {
@@ -140,12 +145,15 @@ pub fn fit(
         Algorithm::LogisticRegression => {
             let label = &columns[label_idx.expect("supervised")];
             let (spec, y) = class_labels(label, label_type)?;
-            let y_train: Array1<bool> = y
+            let y_train: Vec<bool> = y
                 .iter()
                 .zip(&train_mask)
                 .filter(|(_, m)| **m)
                 .map(|(v, _)| *v)
                 .collect();
+            let order = canonical_order(&train_hashes);
+            let x_fit = x_train.select(Axis(0), &order);
+            let y_train: Array1<bool> = order.iter().map(|i| y_train[*i]).collect();
             if y_train.iter().all(|v| *v) || !y_train.iter().any(|v| *v) {
                 return Err(MlError::invalid(format!(
                     "label \"{}\" has a single class among the training rows; a classifier needs both",
@@ -156,7 +164,7 @@ pub fn fit(
                 .alpha(opts.l2_reg)
                 .max_iterations(opts.max_iterations)
                 .gradient_tolerance(1e-6)
-                .fit(&Dataset::new(x_train.clone(), y_train))
+                .fit(&Dataset::new(x_fit, y_train))
                 .map_err(|e| {
                     MlError::new(
                         sqlstate::DATA_EXCEPTION,
@@ -183,12 +191,15 @@ pub fn fit(
         Algorithm::LinearRegression => {
             let label = &columns[label_idx.expect("supervised")];
             let y = numeric_label(label)?;
-            let y_train: Array1<f64> = y
+            let y_train: Vec<f64> = y
                 .iter()
                 .zip(&train_mask)
                 .filter(|(_, m)| **m)
                 .map(|(v, _)| *v)
                 .collect();
+            let order = canonical_order(&train_hashes);
+            let x_fit = x_train.select(Axis(0), &order);
+            let y_train: Array1<f64> = order.iter().map(|i| y_train[*i]).collect();
             if x_train.ncols() == 0 {
                 return Err(MlError::invalid(
                     "every feature column is constant in the training rows",
@@ -201,7 +212,7 @@ pub fn fit(
                 )));
             }
             let fitted = LinearRegression::default()
-                .fit(&Dataset::new(x_train.clone(), y_train))
+                .fit(&Dataset::new(x_fit, y_train))
                 .map_err(|e| {
                     MlError::new(
                         sqlstate::DATA_EXCEPTION,
@@ -264,7 +275,9 @@ pub fn fit(
                 .n_runs(opts.n_init)
                 .max_n_iterations(opts.max_iterations)
                 .tolerance(1e-4)
-                .fit(&DatasetBase::from(x_train.clone()))
+                .fit(&DatasetBase::from(
+                    x_train.select(Axis(0), &canonical_order(&train_hashes)),
+                ))
                 .map_err(|e| {
                     MlError::new(sqlstate::DATA_EXCEPTION, format!("k-means failed: {e}"))
                 })?;

@@ -1,6 +1,6 @@
 //! `log_loss(actual, probability)`: mean binary cross-entropy of predicted probabilities.
 //!
-//! `actual` boolean (TRUE = positive), `probability` float8 of the positive class, clipped to [1e-15, 1 - 1e-15]. Returns float8 (scikit-learn's `log_loss`).
+//! `actual` boolean (TRUE = positive), `probability` float8 of the positive class, clipped to [ε, 1 - ε] with ε the float64 machine epsilon. Returns float8 (scikit-learn's `log_loss`).
 //! NULL policy: rows where either argument is NULL are skipped; no rows → NULL.
 //! Errors: 42804 when an argument cannot be read as the type above.
 //! The state is the list of pairs, so partial aggregates merge exactly.

@@ -90,21 +90,29 @@ struct PairAccumulator {
     b: Vec<f64>,
 }
 
+/// Reads an argument as float8 (booleans as 0/1). Only booleans and integers
+/// are accepted where a boolean is expected, only numbers where a number is:
+/// text is never cast silently. Errors with 42804.
 fn as_f64(name: &str, what: &str, array: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
-    let c = cast(array, to).map_err(|_| {
-        sql_err(
+    let dt = array.data_type();
+    let ok = match to {
+        DataType::Boolean => matches!(dt, DataType::Boolean | DataType::Null) || dt.is_integer(),
+        _ => dt.is_numeric() || matches!(dt, DataType::Boolean | DataType::Null),
+    };
+    if !ok {
+        return Err(sql_err(
             sqlstate::DATATYPE_MISMATCH,
             format!(
-                "{name}: the {what} argument must be {}; got {}",
+                "{name}: the {what} argument must be {}; got {dt}",
                 if to == &DataType::Boolean {
                     "boolean (compare with the positive class, e.g. churn = 'Yes')"
                 } else {
                     "numeric"
-                },
-                array.data_type()
+                }
             ),
-        )
-    })?;
+        ));
+    }
+    let c = cast(array, to)?;
     if c.data_type() == &DataType::Boolean {
         Ok(cast(&c, &DataType::Float64)?)
     } else {

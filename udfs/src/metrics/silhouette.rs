@@ -94,17 +94,14 @@ impl Accumulator for SilhouetteAcc {
         let labels = labels.as_string::<i32>();
         let mut coords = Vec::with_capacity(self.dims);
         for (i, v) in values[1..].iter().enumerate() {
-            let c = cast(v, &DataType::Float64).map_err(|_| {
-                sql_err(
+            let dt = v.data_type();
+            if !(dt.is_numeric() || matches!(dt, DataType::Boolean | DataType::Null)) {
+                return Err(sql_err(
                     sqlstate::DATATYPE_MISMATCH,
-                    format!(
-                        "silhouette: coordinate {} must be numeric; got {}",
-                        i + 1,
-                        v.data_type()
-                    ),
-                )
-            })?;
-            coords.push(c);
+                    format!("silhouette: coordinate {} must be numeric; got {dt}", i + 1),
+                ));
+            }
+            coords.push(cast(v, &DataType::Float64)?);
         }
         let coords: Vec<&Float64Array> = coords
             .iter()
