@@ -119,13 +119,11 @@ pub fn fit(
         encoder.transform(&refs)
     };
     let x_train = encode(&train_mask)?;
-    let train_hashes: Vec<u64> = hashes
-        .iter()
-        .zip(&train_mask)
-        .filter(|(_, m)| **m)
-        .map(|(h, _)| *h)
-        .collect();
+    // rows in an order that depends only on their values (see split::canonical_order)
+    let order = canonical_order(&masked(&hashes, &train_mask));
+    let x_fit = x_train.select(Axis(0), &order);
     let x_eval = encode(&eval)?;
+    let label = label_idx.map(|i| &columns[i]);
 
     let mut model = Model {
         algorithm: opts.algorithm,
@@ -143,17 +141,9 @@ pub fn fit(
 
     match opts.algorithm {
         Algorithm::LogisticRegression => {
-            let label = &columns[label_idx.expect("supervised")];
+            let label = label.ok_or_else(|| MlError::invalid("logistic_reg needs a label"))?;
             let (spec, y) = class_labels(label, label_type)?;
-            let y_train: Vec<bool> = y
-                .iter()
-                .zip(&train_mask)
-                .filter(|(_, m)| **m)
-                .map(|(v, _)| *v)
-                .collect();
-            let order = canonical_order(&train_hashes);
-            let x_fit = x_train.select(Axis(0), &order);
-            let y_train: Array1<bool> = order.iter().map(|i| y_train[*i]).collect();
+            let y_train = permuted(&masked(&y, &train_mask), &order);
             if y_train.iter().all(|v| *v) || !y_train.iter().any(|v| *v) {
                 return Err(MlError::invalid(format!(
                     "label \"{}\" has a single class among the training rows; a classifier needs both",
@@ -164,7 +154,7 @@ pub fn fit(
                 .alpha(opts.l2_reg)
                 .max_iterations(opts.max_iterations)
                 .gradient_tolerance(1e-6)
-                .fit(&Dataset::new(x_fit, y_train))
+                .fit(&Dataset::new(x_fit.clone(), y_train))
                 .map_err(|e| {
                     MlError::new(
                         sqlstate::DATA_EXCEPTION,
@@ -177,29 +167,16 @@ pub fn fit(
                 coefficients: fitted.params().iter().map(|w| sign * w).collect(),
                 intercept: sign * fitted.intercept(),
             };
-            let y_eval: Vec<bool> = y
-                .iter()
-                .zip(&eval)
-                .filter(|(_, m)| **m)
-                .map(|(v, _)| *v)
-                .collect();
+            let y_eval = masked(&y, &eval);
             model.label = Some(spec);
             if !y_eval.is_empty() {
                 model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
             }
         }
         Algorithm::LinearRegression => {
-            let label = &columns[label_idx.expect("supervised")];
+            let label = label.ok_or_else(|| MlError::invalid("linear_reg needs a label"))?;
             let y = numeric_label(label)?;
-            let y_train: Vec<f64> = y
-                .iter()
-                .zip(&train_mask)
-                .filter(|(_, m)| **m)
-                .map(|(v, _)| *v)
-                .collect();
-            let order = canonical_order(&train_hashes);
-            let x_fit = x_train.select(Axis(0), &order);
-            let y_train: Array1<f64> = order.iter().map(|i| y_train[*i]).collect();
+            let y_train = permuted(&masked(&y, &train_mask), &order);
             if x_train.ncols() == 0 {
                 return Err(MlError::invalid(
                     "every feature column is constant in the training rows",
@@ -212,7 +189,7 @@ pub fn fit(
                 )));
             }
             let fitted = LinearRegression::default()
-                .fit(&Dataset::new(x_fit, y_train))
+                .fit(&Dataset::new(x_fit.clone(), y_train))
                 .map_err(|e| {
                     MlError::new(
                         sqlstate::DATA_EXCEPTION,
@@ -228,12 +205,7 @@ pub fn fit(
                 label_type: LabelType::Float,
                 classes: vec![],
             });
-            let y_eval: Vec<f64> = y
-                .iter()
-                .zip(&eval)
-                .filter(|(_, m)| **m)
-                .map(|(v, _)| *v)
-                .collect();
+            let y_eval = masked(&y, &eval);
             if !y_eval.is_empty()
                 && let Prediction::Values(p) = model.predict_encoded(&x_eval)?
             {
@@ -275,9 +247,7 @@ pub fn fit(
                 .n_runs(opts.n_init)
                 .max_n_iterations(opts.max_iterations)
                 .tolerance(1e-4)
-                .fit(&DatasetBase::from(
-                    x_train.select(Axis(0), &canonical_order(&train_hashes)),
-                ))
+                .fit(&DatasetBase::from(x_fit.clone()))
                 .map_err(|e| {
                     MlError::new(sqlstate::DATA_EXCEPTION, format!("k-means failed: {e}"))
                 })?;
@@ -309,6 +279,21 @@ pub fn fit(
         }
     }
     Ok(model)
+}
+
+/// The entries of `values` where `mask` is true.
+fn masked<T: Copy>(values: &[T], mask: &[bool]) -> Vec<T> {
+    values
+        .iter()
+        .zip(mask)
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| *v)
+        .collect()
+}
+
+/// `values` reordered by `order`.
+fn permuted<T: Copy>(values: &[T], order: &[usize]) -> Array1<T> {
+    order.iter().map(|i| values[*i]).collect()
 }
 
 fn insert(map: &mut BTreeMap<String, f64>, key: &str, value: Option<f64>) {

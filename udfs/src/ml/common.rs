@@ -36,6 +36,14 @@ pub fn literal_arg(args: &[Expr], i: usize, function: &str, what: &str) -> Resul
     }
 }
 
+/// The model name from the first argument of a scalar function call.
+pub fn model_name_arg(args: &[ColumnarValue], function: &str) -> Result<String> {
+    match args.first() {
+        Some(ColumnarValue::Scalar(s)) => literal_string(Some(s), function, "the model name"),
+        _ => literal_string(None, function, "the model name"),
+    }
+}
+
 /// Loads a model by the literal name in the first argument.
 pub fn load(store: &Arc<dyn ModelStore>, name: &str) -> Result<Arc<StoredModel>> {
     store.load(name).map_err(to_df)

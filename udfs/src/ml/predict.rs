@@ -23,7 +23,9 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use super::common::{check_features, literal_string, load, predict_array, predict_type, run};
+use super::common::{
+    check_features, literal_string, load, model_name_arg, predict_array, predict_type, run,
+};
 use crate::impl_store_eq;
 use crate::store::ModelStore;
 
@@ -71,10 +73,7 @@ impl ScalarUDFImpl for Predict {
         )))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let name = match &args.args[0] {
-            ColumnarValue::Scalar(s) => literal_string(Some(s), "predict", "the model name")?,
-            ColumnarValue::Array(_) => literal_string(None, "predict", "the model name")?,
-        };
+        let name = model_name_arg(&args.args, "predict")?;
         let stored = load(&self.store, &name)?;
         if &predict_type(&stored.model) != args.return_field.data_type() {
             return Err(crate::error::invalid(format!(

@@ -21,7 +21,7 @@ use datafusion::logical_expr::{
     Volatility,
 };
 
-use super::common::{check_features, literal_string, load, require, run};
+use super::common::{check_features, literal_string, load, model_name_arg, require, run};
 use crate::impl_store_eq;
 use crate::store::ModelStore;
 
@@ -75,10 +75,7 @@ impl ScalarUDFImpl for PredictProba {
         )))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let name = match &args.args[0] {
-            ColumnarValue::Scalar(s) => literal_string(Some(s), "predict_proba", "the model name")?,
-            ColumnarValue::Array(_) => literal_string(None, "predict_proba", "the model name")?,
-        };
+        let name = model_name_arg(&args.args, "predict_proba")?;
         let stored = load(&self.store, &name)?;
         require(
             &stored,
