@@ -83,3 +83,33 @@ async fn rfm_kmeans_inertia_within_1_percent_of_scikit_learn() {
         "inertia {inertia} vs scikit-learn {want}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lasso_ridge_and_elastic_net_match_scikit_learn() {
+    let r = reference();
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    for (l1, l2) in [("0.5", "0.0"), ("0.0", "0.5"), ("0.3", "0.3")] {
+        let key = format!("l1_{l1}_l2_{l2}");
+        let want = &r["monthly_charges_penalised_regression"][&key]["test"];
+        e.query(&format!(
+            "CREATE MODEL charges OPTIONS (model_type = 'linear_reg', input_label_cols = ['monthly_charges'], \
+             l1_reg = {l1}, l2_reg = {l2}, data_split_method = 'custom', data_split_col = 'is_eval') \
+             AS SELECT tenure, total_charges, internet_service, contract, monthly_charges, customer_id % 5 = 0 AS is_eval \
+             FROM telco_customers"
+        ))
+        .await
+        .unwrap();
+        let m = e
+            .query("SELECT * FROM ml_evaluate('charges')")
+            .await
+            .unwrap();
+        for (ours, theirs) in [("rmse", "rmse"), ("mae", "mae"), ("r2_score", "r2")] {
+            let (got, exp) = (metric(&m, ours), want[theirs].as_f64().unwrap());
+            assert!(
+                (got - exp).abs() <= 1e-3 * exp.abs(),
+                "{key} {ours}: {got} vs scikit-learn {exp}"
+            );
+        }
+    }
+}

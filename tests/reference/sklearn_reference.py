@@ -31,7 +31,7 @@ from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import ElasticNet, LinearRegression, LogisticRegression, Ridge
 from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, log_loss,
                              mean_absolute_error, precision_score, r2_score,
                              recall_score, roc_auc_score, root_mean_squared_error,
@@ -242,6 +242,35 @@ def monthly_charges_linreg(telco):
     }
 
 
+def monthly_charges_penalised(telco):
+    """linear_reg with l1_reg / l2_reg: Augur minimises 1/(2n)|y-Xw|^2 + l1|w|_1 + l2/2|w|^2,
+    i.e. ElasticNet(alpha=l1+l2, l1_ratio=l1/(l1+l2)); pure L2 is Ridge(alpha=l2*n)."""
+    train, test = split(telco)
+    num_cols = ["tenure", "total_charges"]
+    cat_cols = ["internet_service", "contract"]
+    pre = preprocessor(num_cols, cat_cols)
+    X_tr = pre.fit_transform(train[num_cols + cat_cols])
+    X_te = pre.transform(test[num_cols + cat_cols])
+    y_tr = train["monthly_charges"].to_numpy()
+    y_te = test["monthly_charges"].to_numpy()
+    out = {}
+    for l1, l2 in [(0.5, 0.0), (0.0, 0.5), (0.3, 0.3)]:
+        if l1 == 0.0:
+            m = Ridge(alpha=l2 * len(y_tr)).fit(X_tr, y_tr)
+        else:
+            m = ElasticNet(alpha=l1 + l2, l1_ratio=l1 / (l1 + l2), tol=1e-10, max_iter=100000).fit(X_tr, y_tr)
+        p = m.predict(X_te)
+        out[f"l1_{l1}_l2_{l2}"] = {
+            "model": type(m).__name__,
+            "test": {"rmse": root_mean_squared_error(y_te, p),
+                     "mae": mean_absolute_error(y_te, p),
+                     "r2": r2_score(y_te, p)},
+            "intercept": float(m.intercept_),
+            "coefficients": dict(zip(pre.get_feature_names_out(), map(float, m.coef_))),
+        }
+    return out
+
+
 def main():
     telco = pd.read_parquet(os.path.join(DEMO, "telco_customers.parquet"))
     orders = pd.read_parquet(os.path.join(DEMO, "cdnow_orders.parquet"))
@@ -259,6 +288,7 @@ def main():
             "churn_logistic_regression": churn_logreg(telco),
             "rfm_kmeans": rfm_kmeans(orders),
             "monthly_charges_linear_regression": monthly_charges_linreg(telco),
+            "monthly_charges_penalised_regression": monthly_charges_penalised(telco),
         }
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=2)

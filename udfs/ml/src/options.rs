@@ -5,7 +5,8 @@
 //! | `model_type` | all | required | `logistic_reg`, `linear_reg` or `kmeans` |
 //! | `input_label_cols` | logistic_reg, linear_reg | required | the label column |
 //! | `num_clusters` | kmeans | 4 | k, from 1 to the row count |
-//! | `l2_reg` | logistic_reg | 1.0 | L2 penalty (scikit-learn's `1/C`), ≥ 0 |
+//! | `l2_reg` | logistic_reg, linear_reg | 1.0 (logistic), 0 (linear) | L2 penalty, ≥ 0 (see below) |
+//! | `l1_reg` | linear_reg | 0 | L1 penalty, ≥ 0 (see below) |
 //! | `max_iterations` | all | 500 (logistic), 300 (kmeans) | iteration cap, ≥ 1 |
 //! | `n_init` | kmeans | 10 | k-means++ restarts; the lowest inertia wins |
 //! | `standardize_features` | all | true | centre and scale numeric features |
@@ -13,6 +14,13 @@
 //! | `data_split_eval_fraction` | random, auto_split | 0.2 | share of rows held out for evaluation |
 //! | `data_split_col` | custom | — | boolean column, TRUE marks an evaluation row; not a feature |
 //! | `seed` | all | 42 | seed of the random split and of k-means++ |
+//!
+//! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
+//! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
+//! squares; with `l1_reg` or `l2_reg` it minimises `1/(2n)·‖y − Xw‖² + l1_reg·‖w‖₁ +
+//! l2_reg/2·‖w‖²` by coordinate descent (linfa-elasticnet; scikit-learn's `ElasticNet(alpha
+//! = l1_reg + l2_reg, l1_ratio = l1_reg / (l1_reg + l2_reg))`): lasso, ridge or elastic net.
+//! The intercept is never penalised.
 //!
 //! `auto_split` holds out `data_split_eval_fraction` of the rows when there are at
 //! least 500 rows, and none below that (as BigQuery ML does). The random split is
@@ -43,6 +51,7 @@ pub struct TrainOptions {
     pub label: Option<String>,
     pub num_clusters: usize,
     pub l2_reg: f64,
+    pub l1_reg: f64,
     pub max_iterations: u64,
     pub n_init: usize,
     pub standardize: bool,
@@ -58,6 +67,7 @@ const VALID: &[&str] = &[
     "input_label_cols",
     "num_clusters",
     "l2_reg",
+    "l1_reg",
     "max_iterations",
     "n_init",
     "standardize_features",
@@ -125,14 +135,36 @@ impl TrainOptions {
         if num_clusters < 1 {
             return Err(MlError::invalid("num_clusters must be at least 1"));
         }
-        let l2_reg = parse_num::<f64>(get("l2_reg"), "l2_reg", 1.0)?;
-        if !(l2_reg.is_finite() && l2_reg >= 0.0) {
-            return Err(MlError::invalid("l2_reg must be a finite number >= 0"));
-        }
-        let default_iters = if algorithm == Algorithm::KMeans {
-            300
+        let default_l2 = if algorithm == Algorithm::LogisticRegression {
+            1.0
         } else {
-            500
+            0.0
+        };
+        let l2_reg = parse_num::<f64>(get("l2_reg"), "l2_reg", default_l2)?;
+        let l1_reg = parse_num::<f64>(get("l1_reg"), "l1_reg", 0.0)?;
+        for (name, v) in [("l2_reg", l2_reg), ("l1_reg", l1_reg)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(MlError::invalid(format!(
+                    "{name} must be a finite number >= 0"
+                )));
+            }
+        }
+        if l1_reg > 0.0 && algorithm != Algorithm::LinearRegression {
+            return Err(MlError::new(
+                crate::error::sqlstate::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "l1_reg is supported for linear_reg only, not {}",
+                    algorithm.name()
+                ),
+            ));
+        }
+        if get("l2_reg").is_some() && algorithm == Algorithm::KMeans {
+            return Err(MlError::invalid("kmeans takes no l2_reg"));
+        }
+        let default_iters = match algorithm {
+            Algorithm::KMeans => 300,
+            Algorithm::LinearRegression => 1000,
+            Algorithm::LogisticRegression => 500,
         };
         let max_iterations =
             parse_num::<u64>(get("max_iterations"), "max_iterations", default_iters)?;
@@ -198,6 +230,7 @@ impl TrainOptions {
             label,
             num_clusters,
             l2_reg,
+            l1_reg,
             max_iterations,
             n_init,
             standardize,

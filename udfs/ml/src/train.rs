@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use linfa::prelude::*;
 use linfa_clustering::KMeans;
+use linfa_elasticnet::ElasticNet;
 use linfa_linear::LinearRegression;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2, Axis};
@@ -111,7 +112,9 @@ pub fn fit(
         })
         .collect();
     let train_refs: Vec<&Column> = train_cols.iter().collect();
-    let drop_first = opts.algorithm == Algorithm::LinearRegression;
+    let penalised = opts.l1_reg + opts.l2_reg > 0.0;
+    // unpenalised least squares needs full-rank features: drop one category per column
+    let drop_first = opts.algorithm == Algorithm::LinearRegression && !penalised;
     let encoder = FeatureEncoder::fit(&train_refs, opts.standardize, drop_first)?;
     let encode = |mask: &[bool]| -> Result<Array2<f64>> {
         let cols: Vec<ColumnValues> = feature_cols.iter().map(|c| c.values.filter(mask)).collect();
@@ -182,23 +185,49 @@ pub fn fit(
                     "every feature column is constant in the training rows",
                 ));
             }
-            if n_train <= x_train.ncols() {
+            if !penalised && n_train <= x_train.ncols() {
                 return Err(MlError::invalid(format!(
-                    "linear regression needs more training rows ({n_train}) than encoded features ({})",
+                    "linear regression needs more training rows ({n_train}) than encoded features ({}); or set l2_reg",
                     x_train.ncols()
                 )));
             }
-            let fitted = LinearRegression::default()
-                .fit(&Dataset::new(x_fit.clone(), y_train))
-                .map_err(|e| {
-                    MlError::new(
-                        sqlstate::DATA_EXCEPTION,
-                        format!("linear regression failed: {e}; remove collinear feature columns"),
-                    )
-                })?;
-            model.parameters = Parameters::Linear {
-                coefficients: fitted.params().to_vec(),
-                intercept: fitted.intercept(),
+            model.parameters = if penalised {
+                // linfa-elasticnet centres y but not X, which fixes the intercept at
+                // mean(y) and is wrong for uncentred columns (one-hot features).
+                // Centre X ourselves, as scikit-learn does, and move the shift into
+                // the intercept.
+                let x_mean = x_fit
+                    .mean_axis(Axis(0))
+                    .unwrap_or_else(|| Array1::zeros(x_fit.ncols()));
+                let x_centred = &x_fit - &x_mean.view().insert_axis(Axis(0));
+                let fitted = ElasticNet::params()
+                    .penalty(opts.l1_reg + opts.l2_reg)
+                    .l1_ratio(opts.l1_reg / (opts.l1_reg + opts.l2_reg))
+                    .with_intercept(true)
+                    .max_iterations(opts.max_iterations.min(u64::from(u32::MAX)) as u32)
+                    .tolerance(1e-6)
+                    .fit(&Dataset::new(x_centred, y_train))
+                    .map_err(|e| {
+                        MlError::new(sqlstate::DATA_EXCEPTION, format!("elastic net failed: {e}"))
+                    })?;
+                let w = fitted.hyperplane();
+                Parameters::Linear {
+                    coefficients: w.to_vec(),
+                    intercept: fitted.intercept() - x_mean.dot(w),
+                }
+            } else {
+                let fitted = LinearRegression::default()
+                    .fit(&Dataset::new(x_fit.clone(), y_train))
+                    .map_err(|e| {
+                        MlError::new(
+                            sqlstate::DATA_EXCEPTION,
+                            format!("linear regression failed: {e}; remove collinear feature columns or set l2_reg"),
+                        )
+                    })?;
+                Parameters::Linear {
+                    coefficients: fitted.params().to_vec(),
+                    intercept: fitted.intercept(),
+                }
             };
             model.label = Some(LabelSpec {
                 name: label.name.clone(),
