@@ -199,6 +199,9 @@ pub fn silhouette(x: ArrayView2<f64>, labels: &[usize]) -> Option<f64> {
     Some(total / n as f64)
 }
 
+/// The dense matrix type the metrics take (re-exported so callers need no ndarray).
+pub type Matrix = Array2<f64>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +253,3 @@ mod tests {
         assert_eq!(silhouette(x.view(), &[0, 0, 0, 0, 0]), None);
     }
 }
-
-/// The dense matrix type the metrics take (re-exported so callers need no ndarray).
-pub type Matrix = Array2<f64>;
