@@ -113,3 +113,49 @@ async fn lasso_ridge_and_elastic_net_match_scikit_learn() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multinomial_logistic_regression_matches_scikit_learn() {
+    let r = reference();
+    let want = &r["contract_multinomial_logistic_regression"]["test"];
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    e.query(
+        "CREATE MODEL contract_type OPTIONS (model_type = 'logistic_reg', input_label_cols = ['contract'], \
+         data_split_method = 'custom', data_split_col = 'is_eval') \
+         AS SELECT tenure, monthly_charges, total_charges, paperless_billing, internet_service, payment_method, churn, \
+         contract, customer_id % 5 = 0 AS is_eval FROM telco_customers",
+    )
+    .await
+    .unwrap();
+    let m = e
+        .query("SELECT * FROM ml_evaluate('contract_type')")
+        .await
+        .unwrap();
+    for (ours, theirs, tol) in [
+        ("accuracy", "accuracy", 0.01),
+        ("precision", "precision", 0.01),
+        ("recall", "recall", 0.01),
+        ("f1_score", "f1", 0.01),
+        ("log_loss", "log_loss", 0.01),
+        ("roc_auc", "roc_auc_ovr_macro", 0.01),
+    ] {
+        let (got, exp) = (metric(&m, ours), want[theirs].as_f64().unwrap());
+        assert!(
+            (got - exp).abs() <= tol,
+            "{ours}: {got} vs scikit-learn {exp}"
+        );
+    }
+    // predictions come back as the label's classes; predict_proba is the predicted class's probability
+    let b = e
+        .query(
+            "SELECT count(DISTINCT predicted_contract), min(probability) > 1.0 / 3 - 1e-9, max(probability) <= 1 \
+             FROM ml_predict('contract_type', 'SELECT * FROM telco_customers')",
+        )
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&b)
+        .unwrap()
+        .to_string();
+    assert!(text.contains("| 3 ") && !text.contains("false"), "{text}");
+}

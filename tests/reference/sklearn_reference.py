@@ -271,6 +271,35 @@ def monthly_charges_penalised(telco):
     return out
 
 
+def contract_multinomial(telco):
+    """Multinomial logistic regression (3 classes): predict contract from the other
+    columns on the same split; LogisticRegression(C=1) is multinomial with lbfgs."""
+    from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+    train, test = split(telco)
+    num_cols = ["tenure", "monthly_charges", "total_charges", "paperless_billing"]
+    cat_cols = ["internet_service", "payment_method", "churn"]
+    pre = preprocessor(num_cols, cat_cols)
+    X_tr = pre.fit_transform(train[num_cols + cat_cols])
+    X_te = pre.transform(test[num_cols + cat_cols])
+    y_tr = train["contract"].to_numpy()
+    y_te = test["contract"].to_numpy()
+    m = LogisticRegression(C=1.0, max_iter=10000, tol=1e-10).fit(X_tr, y_tr)
+    p = m.predict_proba(X_te)
+    pred = m.predict(X_te)
+    return {
+        "classes": list(m.classes_),
+        "features": num_cols + cat_cols,
+        "test": {
+            "accuracy": float((pred == y_te).mean()),
+            "precision": precision_score(y_te, pred, average="macro", zero_division=0),
+            "recall": recall_score(y_te, pred, average="macro", zero_division=0),
+            "f1": f1_score(y_te, pred, average="macro", zero_division=0),
+            "log_loss": log_loss(y_te, p, labels=m.classes_),
+            "roc_auc_ovr_macro": roc_auc_score(y_te, p, multi_class="ovr", average="macro"),
+        },
+    }
+
+
 def main():
     telco = pd.read_parquet(os.path.join(DEMO, "telco_customers.parquet"))
     orders = pd.read_parquet(os.path.join(DEMO, "cdnow_orders.parquet"))
@@ -289,6 +318,7 @@ def main():
             "rfm_kmeans": rfm_kmeans(orders),
             "monthly_charges_linear_regression": monthly_charges_linreg(telco),
             "monthly_charges_penalised_regression": monthly_charges_penalised(telco),
+            "contract_multinomial_logistic_regression": contract_multinomial(telco),
         }
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=2)

@@ -199,6 +199,70 @@ pub fn silhouette(x: ArrayView2<f64>, labels: &[usize]) -> Option<f64> {
     Some(total / n as f64)
 }
 
+/// Metrics of a classifier with more than two classes, from the true class
+/// index of each row and the rows × classes probability matrix, as
+/// scikit-learn computes them: `accuracy`; `precision`, `recall`, `f1_score`
+/// macro-averaged over the classes that occur in the labels or the
+/// predictions (an undefined ratio counts as 0, scikit-learn's
+/// `zero_division=0`); `log_loss` = mean `-ln p(true class)` clipped at ε;
+/// `roc_auc` one-vs-rest, macro-averaged over the classes that occur.
+pub fn multiclass_metrics(y: &[usize], p: &Array2<f64>) -> Vec<(&'static str, Option<f64>)> {
+    let k = p.ncols();
+    let predicted: Vec<usize> = p
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |b, (i, v)| if *v > b.1 { (i, *v) } else { b },
+                )
+                .0
+        })
+        .collect();
+    let mut prec = Vec::new();
+    let mut rec = Vec::new();
+    let mut f1 = Vec::new();
+    let mut aucs = Vec::new();
+    for c in 0..k {
+        let actual: Vec<bool> = y.iter().map(|v| *v == c).collect();
+        let pred: Vec<bool> = predicted.iter().map(|v| *v == c).collect();
+        if !actual.iter().any(|a| *a) && !pred.iter().any(|a| *a) {
+            continue;
+        }
+        let (tp, fp, fn_) = confusion(&actual, &pred);
+        prec.push(precision_from(tp, fp).unwrap_or(0.0));
+        rec.push(recall_from(tp, fn_).unwrap_or(0.0));
+        f1.push(f1_from(tp, fp, fn_).unwrap_or(0.0));
+        if let Some(a) = roc_auc(&actual, &p.column(c).to_vec()) {
+            aucs.push(a);
+        }
+    }
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    let log_loss = (!y.is_empty()).then(|| {
+        y.iter()
+            .enumerate()
+            .map(|(i, c)| {
+                -p.get((i, *c))
+                    .copied()
+                    .unwrap_or(0.0)
+                    .max(LOG_LOSS_EPS)
+                    .ln()
+            }) // a label outside the classes has probability 0
+            .sum::<f64>()
+            / y.len() as f64
+    });
+    vec![
+        ("accuracy", accuracy(y, &predicted)),
+        ("precision", mean(&prec)),
+        ("recall", mean(&rec)),
+        ("f1_score", mean(&f1)),
+        ("log_loss", log_loss),
+        ("roc_auc", mean(&aucs)),
+    ]
+}
+
 /// The dense matrix type the metrics take (re-exported so callers need no ndarray).
 pub type Matrix = Array2<f64>;
 

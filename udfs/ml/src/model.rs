@@ -69,6 +69,12 @@ pub enum Parameters {
         coefficients: Vec<f64>,
         intercept: f64,
     },
+    /// More than two classes: `P(class c) = softmax_c(x·coefficients[c] + intercepts[c])`,
+    /// classes in `LabelSpec::classes` order.
+    Multinomial {
+        coefficients: Vec<Vec<f64>>,
+        intercepts: Vec<f64>,
+    },
     /// `y = x·coefficients + intercept`.
     Linear {
         coefficients: Vec<f64>,
@@ -96,7 +102,8 @@ pub struct Model {
 /// Predictions for a batch of rows.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prediction {
-    /// Classifier: index into `LabelSpec::classes` and P(positive class).
+    /// Classifier: index into `LabelSpec::classes`, and the probability of the
+    /// positive class (two classes) or of the predicted class (more than two).
     Classes {
         class: Vec<usize>,
         probability: Vec<f64>,
@@ -129,6 +136,21 @@ impl Model {
                 let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
                 Ok(Prediction::Classes { class, probability })
             }
+            Parameters::Multinomial { .. } => {
+                let p = self.class_probabilities(x)?;
+                let (class, probability) = p
+                    .rows()
+                    .into_iter()
+                    .map(|row| {
+                        row.iter()
+                            .enumerate()
+                            .fold((0, f64::NEG_INFINITY), |best, (i, v)| {
+                                if *v > best.1 { (i, *v) } else { best }
+                            })
+                    })
+                    .unzip();
+                Ok(Prediction::Classes { class, probability })
+            }
             Parameters::Linear {
                 coefficients,
                 intercept,
@@ -146,6 +168,47 @@ impl Model {
                 }
                 Ok(Prediction::Clusters { cluster, distance })
             }
+        }
+    }
+
+    /// Classifiers: the probability of every class (rows × classes, in
+    /// `LabelSpec::classes` order).
+    pub fn class_probabilities(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        match &self.parameters {
+            Parameters::Logistic {
+                coefficients,
+                intercept,
+            } => {
+                let z = x.dot(&Array1::from(coefficients.clone())) + *intercept;
+                let mut p = Array2::zeros((x.nrows(), 2));
+                for (i, z) in z.iter().enumerate() {
+                    let pos = sigmoid(*z);
+                    p[[i, 0]] = 1.0 - pos;
+                    p[[i, 1]] = pos;
+                }
+                Ok(p)
+            }
+            Parameters::Multinomial {
+                coefficients,
+                intercepts,
+            } => {
+                let k = coefficients.len();
+                let mut w = Array2::zeros((x.ncols(), k));
+                for (c, col) in coefficients.iter().enumerate() {
+                    for (j, v) in col.iter().enumerate() {
+                        w[[j, c]] = *v;
+                    }
+                }
+                let mut z = x.dot(&w) + &Array1::from(intercepts.clone());
+                for mut row in z.rows_mut() {
+                    let m = row.fold(f64::NEG_INFINITY, |a, b| a.max(*b));
+                    row.mapv_inplace(|v| (v - m).exp());
+                    let s = row.sum();
+                    row.mapv_inplace(|v| v / s);
+                }
+                Ok(z)
+            }
+            _ => Err(MlError::invalid("class probabilities need a classifier")),
         }
     }
 

@@ -6,7 +6,7 @@ use linfa::prelude::*;
 use linfa_clustering::KMeans;
 use linfa_elasticnet::ElasticNet;
 use linfa_linear::LinearRegression;
-use linfa_logistic::LogisticRegression;
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2, Axis};
 use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::SeedableRng;
@@ -147,28 +147,51 @@ pub fn fit(
             let label = label.ok_or_else(|| MlError::invalid("logistic_reg needs a label"))?;
             let (spec, y) = class_labels(label, label_type)?;
             let y_train = permuted(&masked(&y, &train_mask), &order);
-            if y_train.iter().all(|v| *v) || !y_train.iter().any(|v| *v) {
+            let distinct: BTreeSet<usize> = y_train.iter().copied().collect();
+            if distinct.len() < 2 {
                 return Err(MlError::invalid(format!(
-                    "label \"{}\" has a single class among the training rows; a classifier needs both",
+                    "label \"{}\" has a single class among the training rows; a classifier needs at least two",
                     spec.name
                 )));
             }
-            let fitted = LogisticRegression::default()
-                .alpha(opts.l2_reg)
-                .max_iterations(opts.max_iterations)
-                .gradient_tolerance(1e-6)
-                .fit(&Dataset::new(x_fit.clone(), y_train))
-                .map_err(|e| {
-                    MlError::new(
-                        sqlstate::DATA_EXCEPTION,
-                        format!("logistic regression failed: {e}"),
-                    )
-                })?;
-            // linfa orders labels itself: make `true` (the last class) the positive one.
-            let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-            model.parameters = Parameters::Logistic {
-                coefficients: fitted.params().iter().map(|w| sign * w).collect(),
-                intercept: sign * fitted.intercept(),
+            let failed = |e: linfa_logistic::error::Error| {
+                MlError::new(
+                    sqlstate::DATA_EXCEPTION,
+                    format!("logistic regression failed: {e}"),
+                )
+            };
+            model.parameters = if spec.classes.len() == 2 {
+                let y_bool = y_train.mapv(|c| c == 1);
+                let fitted = LogisticRegression::default()
+                    .alpha(opts.l2_reg)
+                    .max_iterations(opts.max_iterations)
+                    .gradient_tolerance(1e-6)
+                    .fit(&Dataset::new(x_fit.clone(), y_bool))
+                    .map_err(failed)?;
+                // linfa orders labels itself: make `true` (the last class) the positive one.
+                let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+                Parameters::Logistic {
+                    coefficients: fitted.params().iter().map(|w| sign * w).collect(),
+                    intercept: sign * fitted.intercept(),
+                }
+            } else {
+                let fitted = MultiLogisticRegression::default()
+                    .alpha(opts.l2_reg)
+                    .max_iterations(opts.max_iterations)
+                    .gradient_tolerance(1e-6)
+                    .fit(&Dataset::new(x_fit.clone(), y_train))
+                    .map_err(failed)?;
+                // a class with no training rows gets probability ~0
+                let mut coefficients = vec![vec![0.0; x_fit.ncols()]; spec.classes.len()];
+                let mut intercepts = vec![-1e6; spec.classes.len()];
+                for (j, class) in fitted.classes().iter().enumerate() {
+                    coefficients[*class] = fitted.params().column(j).to_vec();
+                    intercepts[*class] = fitted.intercept()[j];
+                }
+                Parameters::Multinomial {
+                    coefficients,
+                    intercepts,
+                }
             };
             let y_eval = masked(&y, &eval);
             model.label = Some(spec);
@@ -334,24 +357,30 @@ fn insert(map: &mut BTreeMap<String, f64>, key: &str, value: Option<f64>) {
 fn classification_metrics(
     model: &Model,
     x: &Array2<f64>,
-    y: &[bool],
+    y: &[usize],
 ) -> Result<BTreeMap<String, f64>> {
     let mut m = BTreeMap::new();
-    if let Prediction::Classes { class, probability } = model.predict_encoded(x)? {
+    if matches!(model.parameters, Parameters::Multinomial { .. }) {
+        for (name, v) in metrics::multiclass_metrics(y, &model.class_probabilities(x)?) {
+            insert(&mut m, name, v);
+        }
+    } else if let Prediction::Classes { class, probability } = model.predict_encoded(x)? {
+        let y: Vec<bool> = y.iter().map(|c| *c == 1).collect();
         let predicted: Vec<bool> = class.iter().map(|c| *c == 1).collect();
-        let (tp, fp, fn_) = metrics::confusion(y, &predicted);
-        insert(&mut m, "accuracy", metrics::accuracy(y, &predicted));
+        let (tp, fp, fn_) = metrics::confusion(&y, &predicted);
+        insert(&mut m, "accuracy", metrics::accuracy(&y, &predicted));
         insert(&mut m, "precision", metrics::precision_from(tp, fp));
         insert(&mut m, "recall", metrics::recall_from(tp, fn_));
         insert(&mut m, "f1_score", metrics::f1_from(tp, fp, fn_));
-        insert(&mut m, "log_loss", metrics::log_loss(y, &probability));
-        insert(&mut m, "roc_auc", metrics::roc_auc(y, &probability));
+        insert(&mut m, "log_loss", metrics::log_loss(&y, &probability));
+        insert(&mut m, "roc_auc", metrics::roc_auc(&y, &probability));
     }
     Ok(m)
 }
 
-/// Classes of a binary label in sort order; `true` marks the last (positive) class.
-fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelSpec, Vec<bool>)> {
+/// The classes of a label in sort order and each row's class index. With two
+/// classes the last one is the positive class.
+fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelSpec, Vec<usize>)> {
     let nulls = (0..label.values.len())
         .filter(|r| label.values.is_null(*r))
         .count();
@@ -387,19 +416,20 @@ fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelS
             classes.first().map_or("none", String::as_str)
         )));
     }
-    if classes.len() > 2 {
-        return Err(MlError::new(
-            sqlstate::FEATURE_NOT_SUPPORTED,
-            format!(
-                "label \"{}\" has {} classes; logistic_reg supports two classes so far",
-                label.name,
-                classes.len()
-            ),
-        ));
+    if classes.len() > MAX_CLASSES {
+        return Err(MlError::invalid(format!(
+            "label \"{}\" has {} distinct values; a classifier takes at most {MAX_CLASSES} (is it a continuous value? use linear_reg)",
+            label.name,
+            classes.len()
+        )));
     }
-    let positive = &classes[1];
     let y = (0..label.values.len())
-        .map(|r| label.values.text_at(r).as_deref() == Some(positive.as_str()))
+        .map(|r| {
+            let v = label.values.text_at(r).unwrap_or_default();
+            classes
+                .binary_search_by(|c| class_order(c, &v, &label.values))
+                .unwrap_or(0)
+        })
         .collect();
     Ok((
         LabelSpec {
@@ -409,6 +439,20 @@ fn class_labels(label: &Column, label_type: Option<LabelType>) -> Result<(LabelS
         },
         y,
     ))
+}
+
+/// The most classes a classifier accepts.
+pub const MAX_CLASSES: usize = 1000;
+
+/// Orders class texts as `class_labels` sorted them (numbers numerically).
+fn class_order(a: &str, b: &str, values: &ColumnValues) -> std::cmp::Ordering {
+    match values {
+        ColumnValues::Numeric(_) => a
+            .parse::<f64>()
+            .unwrap_or(f64::NAN)
+            .total_cmp(&b.parse::<f64>().unwrap_or(f64::NAN)),
+        ColumnValues::Text(_) => a.cmp(b),
+    }
 }
 
 fn numeric_label(label: &Column) -> Result<Vec<f64>> {
@@ -467,10 +511,17 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
     }
     match (&model.label, label) {
         (Some(spec), Some(col)) if model.algorithm.is_classifier() => {
-            let positive = spec.classes.last().cloned().unwrap_or_default();
-            let y: Vec<bool> = (0..rows)
+            // a class never seen in training can never be predicted: count it as
+            // an extra, never-predicted class index
+            let unseen = spec.classes.len();
+            let y: Vec<usize> = (0..rows)
                 .filter(|r| keep[*r])
-                .map(|r| col.values.text_at(r).as_deref() == Some(positive.as_str()))
+                .map(|r| {
+                    let v = col.values.text_at(r).unwrap_or_default();
+                    spec.classes
+                        .binary_search_by(|c| class_order(c, &v, &col.values))
+                        .unwrap_or(unseen)
+                })
                 .collect();
             m = classification_metrics(model, &x, &y)?;
         }

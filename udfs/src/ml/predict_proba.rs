@@ -2,10 +2,11 @@
 //!
 //! - `model`: text literal naming a `logistic_reg` model (`name` or `name@version`).
 //! - `feature, ...`: as for `predict`.
-//! - Returns float8 in [0, 1]: the probability of the label's last class in
-//!   sort order (`'Yes'` over `'No'`, `1` over `0`, `true` over `false`), the
-//!   class listed last in the `models` table. Never NULL (NULL features are
-//!   imputed as for `predict`).
+//! - Returns float8 in [0, 1]. Two classes: the probability of the label's
+//!   last class in sort order (`'Yes'` over `'No'`, `1` over `0`, `true` over
+//!   `false`), the class listed last in the `models` table. More than two
+//!   classes (multinomial): the probability of the predicted class. Never NULL
+//!   (NULL features are imputed as for `predict`).
 //! - Errors: as `predict`, plus 22023 when the model is not a classifier.
 //!
 //! Example: `SELECT predict_proba('churn', tenure, contract) FROM telco_customers`.
