@@ -70,6 +70,14 @@ impl ModelRegistry {
             if !path.is_dir() {
                 continue;
             }
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".dropped.tmp")
+            {
+                let _ = fs::remove_dir_all(&path); // a DROP MODEL interrupted by a crash
+                continue;
+            }
             clean_temporaries(&path);
             for file in fs::read_dir(&path)
                 .map_err(|e| io_err("read", &path, e))?
@@ -172,6 +180,43 @@ impl ModelStore for ModelRegistry {
             .or_default()
             .insert(version, stored.clone());
         Ok(stored)
+    }
+
+    fn drop_model(&self, name: &str) -> Result<u64, MlError> {
+        let full = normalize_model_name(name, true)?;
+        let (base, version) = match full.split_once('@') {
+            Some((b, v)) => (b.to_string(), v.parse::<u64>().ok()),
+            None => (full.clone(), None),
+        };
+        let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        let Some(versions) = index.get_mut(&base) else {
+            return Ok(0);
+        };
+        let dir = self.dir.join(&base);
+        let removed = match version {
+            Some(v) => {
+                if versions.remove(&v).is_none() {
+                    return Ok(0);
+                }
+                let path = dir.join(format!("v{v}.json"));
+                crate::fsutil::remove_durable(&path).map_err(|e| io_err("remove", &path, e))?;
+                1
+            }
+            None => {
+                // rename first, so a crash never leaves some versions of a dropped model
+                let n = versions.len() as u64;
+                let doomed = self.dir.join(format!(".{base}.dropped.tmp"));
+                fs::rename(&dir, &doomed).map_err(|e| io_err("remove", &dir, e))?;
+                crate::fsutil::sync_dir(&self.dir).map_err(|e| io_err("sync", &self.dir, e))?;
+                let _ = fs::remove_dir_all(&doomed);
+                versions.clear();
+                n
+            }
+        };
+        if versions.is_empty() {
+            index.remove(&base);
+        }
+        Ok(removed)
     }
 
     fn list(&self) -> Result<Vec<Arc<StoredModel>>, MlError> {

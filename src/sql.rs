@@ -11,7 +11,8 @@
 //! SELECT * FROM ml_train('churn', 'SELECT ...', 'model_type=logistic_reg, input_label_cols=churn');
 //! ```
 //! Every `CREATE MODEL` trains a new version of the model; `OR REPLACE` is
-//! accepted and means the same.
+//! accepted and means the same. `DROP MODEL [IF EXISTS] name` (or `'name@3'`
+//! for one version) becomes `ml_drop_model`.
 
 use datafusion::sql::sqlparser::ast::{Expr, ObjectNamePart, Statement, Value};
 use datafusion::sql::sqlparser::dialect::{GenericDialect, PostgreSqlDialect};
@@ -75,7 +76,9 @@ impl SqlParser {
             if words.is_empty() {
                 continue;
             }
-            if is_create_model(&words) {
+            if let Some(drop) = drop_model(&words)? {
+                out.extend(self.compat.parse(&drop).map_err(syntax)?);
+            } else if is_create_model(&words) {
                 let toks: Vec<Token> = chunk
                     .iter()
                     .map(|t| t.token.clone())
@@ -199,6 +202,31 @@ impl<'a> LineOffsets<'a> {
             .nth((column as usize).saturating_sub(1))
             .map_or(self.text.len(), |(i, _)| line_start + i)
     }
+}
+
+/// `DROP MODEL [IF EXISTS] name` → `SELECT * FROM ml_drop_model('name', if_exists)`.
+fn drop_model(words: &[&Token]) -> Result<Option<String>, SqlError> {
+    let word = |i: usize, w: &str| matches!(words.get(i), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
+    if !(word(0, "drop") && word(1, "model")) {
+        return Ok(None);
+    }
+    let if_exists = word(2, "if") && word(3, "exists");
+    let rest = &words[if if_exists { 4 } else { 2 }..];
+    let name = match rest {
+        [Token::Word(w)] if w.quote_style.is_some() => w.value.clone(),
+        [Token::Word(w)] => w.value.to_ascii_lowercase(),
+        [Token::SingleQuotedString(s)] => s.clone(),
+        _ => {
+            return Err(SqlError::new(
+                "42601",
+                "syntax error: expected DROP MODEL [IF EXISTS] name",
+            ));
+        }
+    };
+    Ok(Some(format!(
+        "SELECT * FROM ml_drop_model({}, {if_exists})",
+        quote(&name)
+    )))
 }
 
 fn is_create_model(words: &[&Token]) -> bool {

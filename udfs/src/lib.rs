@@ -1,6 +1,7 @@
 //! Augur's SQL functions, one per file, grouped by area:
 //!
-//! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`;
+//! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`,
+//!   `ml_drop_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`.
 //!
@@ -31,7 +32,8 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
         "ml_predict",
         ml::ml_predict::ml_predict(store.clone(), predict, predict_proba),
     );
-    ctx.register_udtf("ml_evaluate", ml::ml_evaluate::ml_evaluate(store));
+    ctx.register_udtf("ml_evaluate", ml::ml_evaluate::ml_evaluate(store.clone()));
+    ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));
     for f in metrics::functions() {
         ctx.register_udaf(f);
     }

@@ -27,6 +27,9 @@ pub trait ModelStore: Debug + Send + Sync {
     fn save(&self, name: &str, model: Model) -> Result<Arc<StoredModel>, MlError>;
     /// Every version of every model, ordered by name then version.
     fn list(&self) -> Result<Vec<Arc<StoredModel>>, MlError>;
+    /// Removes every version of `name`, or version `v` for `name@v`, durably;
+    /// returns how many versions were removed (0 when there was nothing).
+    fn drop_model(&self, name: &str) -> Result<u64, MlError>;
 }
 
 /// Checks and normalises a model name: case-insensitive, stored lower-case,

@@ -1,6 +1,7 @@
 //! Model training, prediction and evaluation functions.
 
 pub mod common;
+pub mod ml_drop_model;
 pub mod ml_evaluate;
 pub mod ml_predict;
 pub mod ml_train;
