@@ -20,6 +20,7 @@ use datafusion::logical_expr::{CreateMemoryTable, DmlStatement, DropTable, Logic
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::catalog::MemTable;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 use tokio::sync::Mutex;
 
@@ -150,6 +151,8 @@ impl TableCatalog {
     ) -> Result<()> {
         let path = self.parquet_path(name);
         let path2 = path.clone();
+        let schema_for_mem = schema.clone();
+        let batches_for_mem = batches.clone();
         tokio::task::spawn_blocking(move || {
             write_atomic(&path2, |f| {
                 let props = WriterProperties::builder()
@@ -166,9 +169,14 @@ impl TableCatalog {
         })
         .await
         .map_err(|e| DataFusionError::Execution(e.to_string()))??;
+        // Serve the new rows from memory from now on: a reader never sees the
+        // table missing (the swap is two in-memory calls) or a file changing
+        // under a plan made for the previous file. After a restart the table
+        // is read from the Parquet file again.
+        let table = Arc::new(MemTable::try_new(schema_for_mem, vec![batches_for_mem])?);
         ctx.deregister_table(name)?;
-        ctx.register_parquet(name, &path.to_string_lossy(), ParquetReadOptions::default())
-            .await
+        ctx.register_table(name, table)?;
+        Ok(())
     }
 
     fn is_file_table(&self, name: &str) -> bool {
@@ -241,8 +249,15 @@ impl TableCatalog {
             ctx.table(name.as_str()).await?.collect().await?
         };
         for b in new_rows {
-            // the planner already cast the input to the table's types
-            all.push(RecordBatch::try_new(schema.clone(), b.columns().to_vec())?);
+            // the planner matched the columns; make the physical types the
+            // table's (e.g. Utf8 parameters into a Utf8View column)
+            let columns = b
+                .columns()
+                .iter()
+                .zip(schema.fields())
+                .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            all.push(RecordBatch::try_new(schema.clone(), columns)?);
         }
         self.write_table(ctx, &name, schema, all).await?;
         Ok(format!("INSERT 0 {inserted}"))

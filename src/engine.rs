@@ -58,7 +58,7 @@ impl EngineBuilder {
         self.model_dir = Some(dir.into());
         self
     }
-    /// Install the demo tables into the data directory when they are missing.
+    /// Install the demo tables when the data directory is created (first start).
     pub fn demo(mut self, on: bool) -> Self {
         self.demo = on;
         self
@@ -78,13 +78,14 @@ impl EngineBuilder {
                 .map(|p| p.join("models"))
                 .unwrap_or_else(|| PathBuf::from("models"))
         });
+        let first_start = !data_dir.exists();
         std::fs::create_dir_all(&data_dir).map_err(|e| {
             SqlError::new(
                 "58030",
                 format!("cannot create {}: {e}", data_dir.display()),
             )
         })?;
-        if self.demo {
+        if self.demo && first_start {
             crate::demo::install(&data_dir)
                 .map_err(|e| SqlError::new("58030", format!("cannot install demo data: {e}")))?;
         }
@@ -147,6 +148,17 @@ impl Engine {
 
     /// Plans one statement without executing anything.
     pub async fn plan(&self, stmt: &Statement) -> Result<LogicalPlan, SqlError> {
+        if let Statement::Deallocate { name, .. } = stmt
+            && name.value.eq_ignore_ascii_case("all")
+        {
+            // drivers (psycopg) send DEALLOCATE ALL after errors; SQL-level prepared
+            // statements live in the shared session, so there is nothing per-client to free
+            return Ok(LogicalPlan::Statement(
+                datafusion::logical_expr::Statement::Deallocate(datafusion::logical_expr::Deallocate {
+                    name: "ALL".into(),
+                }),
+            ));
+        }
         let state = self.ctx.state();
         Ok(state
             .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
@@ -179,7 +191,10 @@ impl Engine {
                 ));
             }
             LogicalPlan::Ddl(d) => Some(ddl_tag(d)),
-            LogicalPlan::Statement(_) => Some("SET".to_string()),
+            LogicalPlan::Statement(datafusion::logical_expr::Statement::Deallocate(d)) if d.name == "ALL" => {
+                return Ok(Output::Command("DEALLOCATE ALL".into()));
+            }
+            LogicalPlan::Statement(st) => statement_tag(st),
             _ => None,
         };
         let df = self.ctx.execute_logical_plan(plan).await?;
@@ -231,6 +246,22 @@ impl Engine {
             _ => Ok(vec![]),
         }
     }
+}
+
+/// The command tag of a DataFusion statement plan; `None` when it returns rows.
+fn statement_tag(st: &datafusion::logical_expr::Statement) -> Option<String> {
+    use datafusion::logical_expr::Statement as S;
+    Some(
+        match st {
+            S::TransactionStart(_) => "BEGIN",
+            S::TransactionEnd(_) => "COMMIT",
+            S::SetVariable(_) | S::ResetVariable(_) => "SET",
+            S::Prepare(_) => "PREPARE",
+            S::Deallocate(_) => "DEALLOCATE",
+            S::Execute(_) => return None,
+        }
+        .to_string(),
+    )
 }
 
 fn ddl_tag(d: &DdlStatement) -> String {

@@ -40,19 +40,18 @@ struct Dirs {
         default_value = ".augur/models"
     )]
     model_dir: PathBuf,
-    /// Do not install the demo tables.
+    /// Do not install the demo tables into a new data directory.
     #[arg(long, global = true)]
     no_demo: bool,
+    /// Address the server listens on.
+    #[arg(long, global = true, env = "AUGUR_LISTEN", default_value = "127.0.0.1:5433")]
+    listen: String,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Serve over the PostgreSQL wire protocol (the default).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "AUGUR_LISTEN", default_value = "127.0.0.1:5433")]
-        listen: String,
-    },
+    Serve,
     /// Run SQL statements in-process and print the results.
     Sql {
         /// The SQL text (several statements separated by `;`).
@@ -69,8 +68,26 @@ async fn engine(dirs: &Dirs) -> Result<Engine, augur::SqlError> {
         .await
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Stack of every runtime thread: DataFusion plans and evaluates deep
+/// expressions (long `a OR b OR …` chains from generated SQL) recursively.
+const THREAD_STACK_BYTES: usize = 64 << 20;
+
+fn main() -> std::process::ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build();
+    match runtime {
+        // on a runtime thread (not `main`), so the large stack applies
+        Ok(rt) => rt.block_on(async { tokio::spawn(run()).await.unwrap_or(std::process::ExitCode::FAILURE) }),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -80,10 +97,8 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Serve {
-        listen: "127.0.0.1:5433".into(),
-    }) {
-        Command::Serve { listen } => serve(&cli.dirs, &listen).await,
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.dirs, &cli.dirs.listen).await,
         Command::Sql { query } => run_sql(&cli.dirs, &query).await,
     };
     match result {

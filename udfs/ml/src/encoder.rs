@@ -21,6 +21,11 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Column, ColumnValues};
 use crate::error::{MlError, Result, sqlstate};
 
+/// The most categories one text column may one-hot encode into.
+pub const MAX_CATEGORIES: usize = 1_000;
+/// The largest encoded design matrix, in cells (8 bytes each: 2 GiB).
+pub const MAX_CELLS: usize = 1 << 28;
+
 /// How one input column becomes encoded features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -79,6 +84,16 @@ impl FeatureEncoder {
                     if set.is_empty() || (set.len() == 1 && !has_null) {
                         Encoding::Constant
                     } else {
+                        if set.len() > MAX_CATEGORIES {
+                            return Err(MlError::new(
+                                sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                                format!(
+                                    "text column \"{}\" has {} distinct values; a model one-hot encodes at most {MAX_CATEGORIES} categories per column: leave it out, bucket it, or cast it to a number",
+                                    col.name,
+                                    set.len()
+                                ),
+                            ));
+                        }
                         let mut categories: Vec<String> =
                             set.into_iter().map(str::to_owned).collect();
                         if drop_first {
@@ -131,6 +146,15 @@ impl FeatureEncoder {
             )));
         }
         let rows = columns.first().map_or(0, |c| c.len());
+        if rows.saturating_mul(self.width().max(1)) > MAX_CELLS {
+            return Err(MlError::new(
+                sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                format!(
+                    "{rows} rows × {} encoded features exceed the {MAX_CELLS}-cell limit of one batch; use fewer rows or features",
+                    self.width()
+                ),
+            ));
+        }
         let mut x = Array2::<f64>::zeros((rows, self.width()));
         let mut offset = 0;
         for (spec, col) in self.features.iter().zip(columns) {

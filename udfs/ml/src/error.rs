@@ -24,6 +24,8 @@ pub mod sqlstate {
     pub const UNDEFINED_OBJECT: &str = "42704";
     /// invalid_name: a model name that is not a plain identifier.
     pub const INVALID_NAME: &str = "42602";
+    /// program_limit_exceeded: too many categories or cells.
+    pub const PROGRAM_LIMIT_EXCEEDED: &str = "54000";
     /// feature_not_supported.
     pub const FEATURE_NOT_SUPPORTED: &str = "0A000";
     /// data_exception: the data cannot be fitted (e.g. the solver failed).

@@ -41,6 +41,16 @@ pub fn fit(
             "the training query returned no rows; check its WHERE clause",
         ));
     }
+    for c in &columns {
+        if let ColumnValues::Numeric(v) = &c.values
+            && let Some(bad) = v.iter().flatten().find(|x| !x.is_finite())
+        {
+            return Err(MlError::invalid(format!(
+                "column \"{}\" contains {bad}; a model needs finite numbers (filter them out or replace them with NULL)",
+                c.name
+            )));
+        }
+    }
     let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
     let find = |name: &str| -> Result<usize> {
         names.iter().position(|n| *n == name).ok_or_else(|| {
@@ -240,17 +250,19 @@ pub fn fit(
                 }
             } else {
                 let fitted = LinearRegression::default()
-                    .fit(&Dataset::new(x_fit.clone(), y_train))
+                    .fit(&Dataset::new(x_fit.clone(), y_train.clone()))
                     .map_err(|e| {
                         MlError::new(
                             sqlstate::DATA_EXCEPTION,
                             format!("linear regression failed: {e}; remove collinear feature columns or set l2_reg"),
                         )
                     })?;
-                Parameters::Linear {
+                let p = Parameters::Linear {
                     coefficients: fitted.params().to_vec(),
                     intercept: fitted.intercept(),
-                }
+                };
+                check_least_squares(&p, &x_fit, y_train.as_slice().unwrap_or(&[]))?;
+                p
             };
             model.label = Some(LabelSpec {
                 name: label.name.clone(),
@@ -331,6 +343,28 @@ pub fn fit(
         }
     }
     Ok(model)
+}
+
+/// Rejects an ordinary least-squares fit that the solver could not make:
+/// collinear features (e.g. one-hot columns that always move together) make
+/// QR least squares numerically singular, which shows as non-finite
+/// coefficients or a fit worse than predicting the mean.
+fn check_least_squares(p: &Parameters, x: &Array2<f64>, y: &[f64]) -> Result<()> {
+    let Parameters::Linear { coefficients, intercept } = p else {
+        return Ok(());
+    };
+    let finite = intercept.is_finite() && coefficients.iter().all(|c| c.is_finite());
+    let fitted = x.dot(&Array1::from(coefficients.clone())) + *intercept;
+    let sse: f64 = fitted.iter().zip(y).map(|(f, t)| (f - t).powi(2)).sum();
+    let mean = y.iter().sum::<f64>() / y.len().max(1) as f64;
+    let sst: f64 = y.iter().map(|t| (t - mean).powi(2)).sum();
+    if !finite || !sse.is_finite() || sse > sst * (1.0 + 1e-9) + 1e-12 {
+        return Err(MlError::new(
+            sqlstate::DATA_EXCEPTION,
+            "linear regression could not be solved: the features are collinear (some columns are combinations of others); set a small l2_reg (ridge, e.g. l2_reg = 0.001) or remove the redundant columns",
+        ));
+    }
+    Ok(())
 }
 
 /// The entries of `values` where `mask` is true.
@@ -511,18 +545,20 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
     }
     match (&model.label, label) {
         (Some(spec), Some(col)) if model.algorithm.is_classifier() => {
-            // a class never seen in training can never be predicted: count it as
-            // an extra, never-predicted class index
-            let unseen = spec.classes.len();
-            let y: Vec<usize> = (0..rows)
-                .filter(|r| keep[*r])
-                .map(|r| {
-                    let v = col.values.text_at(r).unwrap_or_default();
-                    spec.classes
-                        .binary_search_by(|c| class_order(c, &v, &col.values))
-                        .unwrap_or(unseen)
-                })
-                .collect();
+            let mut y = Vec::with_capacity(rows);
+            for r in (0..rows).filter(|r| keep[*r]) {
+                let v = col.values.text_at(r).unwrap_or_default();
+                match spec.classes.binary_search_by(|c| class_order(c, &v, &col.values)) {
+                    Ok(i) => y.push(i),
+                    Err(_) => {
+                        return Err(MlError::invalid(format!(
+                            "label value '{v}' of \"{}\" is not one of the model's classes ({}); filter those rows out",
+                            spec.name,
+                            spec.classes.join(", ")
+                        )));
+                    }
+                }
+            }
             m = classification_metrics(model, &x, &y)?;
         }
         (Some(_), Some(col)) => {

@@ -134,18 +134,32 @@ impl Accumulator for PairAccumulator {
         let (actual, predicted) = (&values[0], &values[1]);
         let (a, b): (ArrayRef, ArrayRef) = match self.kind {
             PairKind::Accuracy => {
-                // equality of the text forms, so any pair of types compares
-                let x = cast(actual, &DataType::Utf8)?;
-                let y = cast(predicted, &DataType::Utf8)?;
-                let (x, y) = (x.as_string::<i32>(), y.as_string::<i32>());
-                let eq: Float64Array = x
-                    .iter()
-                    .zip(y.iter())
-                    .map(|(p, q)| match (p, q) {
-                        (Some(p), Some(q)) => Some(f64::from(u8::from(p == q))),
-                        _ => None,
-                    })
-                    .collect();
+                // numbers (and booleans) compare as numbers, text as text;
+                // a number against text is a type error, as `=` would be
+                let number = |d: &DataType| d.is_numeric() || matches!(d, DataType::Boolean | DataType::Null);
+                let (da, dp) = (actual.data_type(), predicted.data_type());
+                let eq: Float64Array = if number(da) && number(dp) {
+                    let x = cast(actual, &DataType::Float64)?;
+                    let y = cast(predicted, &DataType::Float64)?;
+                    let (x, y) = (x.as_primitive::<Float64Type>(), y.as_primitive::<Float64Type>());
+                    x.iter()
+                        .zip(y.iter())
+                        .map(|(p, q)| Some(f64::from(u8::from(p? == q?))))
+                        .collect()
+                } else if !number(da) && !number(dp) {
+                    let x = cast(actual, &DataType::Utf8)?;
+                    let y = cast(predicted, &DataType::Utf8)?;
+                    let (x, y) = (x.as_string::<i32>(), y.as_string::<i32>());
+                    x.iter()
+                        .zip(y.iter())
+                        .map(|(p, q)| Some(f64::from(u8::from(p? == q?))))
+                        .collect()
+                } else {
+                    return Err(sql_err(
+                        sqlstate::DATATYPE_MISMATCH,
+                        format!("accuracy: cannot compare {da} with {dp}; cast one side"),
+                    ));
+                };
                 let zeros: Float64Array = eq.iter().map(|v| v.map(|_| 0.0)).collect();
                 (Arc::new(eq), Arc::new(zeros))
             }
