@@ -1,10 +1,11 @@
 -- Augur quickstart: churn prediction and customer segmentation in plain SQL.
 --
--- Start the server in an empty directory (it creates .augur/data with the demo
--- tables telco_customers and cdnow_orders, and .augur/models):
---     augur serve
+-- Start the server from the repository root (on first start it creates
+-- .augur/data with the demo tables telco_customers and cdnow_orders, and
+-- .augur/models):
+--     cargo run --release
 -- then run this file:
---     psql -h 127.0.0.1 -p 5433 -f sql/quickstart.sql
+--     psql -h 127.0.0.1 -p 5433 -d augur -f sql/quickstart.sql
 --
 -- The script can be run again and again: every CREATE MODEL trains a new
 -- version of the model (see the models table at the end), and the feature

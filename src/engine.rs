@@ -154,9 +154,9 @@ impl Engine {
             // drivers (psycopg) send DEALLOCATE ALL after errors; SQL-level prepared
             // statements live in the shared session, so there is nothing per-client to free
             return Ok(LogicalPlan::Statement(
-                datafusion::logical_expr::Statement::Deallocate(datafusion::logical_expr::Deallocate {
-                    name: "ALL".into(),
-                }),
+                datafusion::logical_expr::Statement::Deallocate(
+                    datafusion::logical_expr::Deallocate { name: "ALL".into() },
+                ),
             ));
         }
         let state = self.ctx.state();
@@ -191,7 +191,9 @@ impl Engine {
                 ));
             }
             LogicalPlan::Ddl(d) => Some(ddl_tag(d)),
-            LogicalPlan::Statement(datafusion::logical_expr::Statement::Deallocate(d)) if d.name == "ALL" => {
+            LogicalPlan::Statement(datafusion::logical_expr::Statement::Deallocate(d))
+                if d.name == "ALL" =>
+            {
                 return Ok(Output::Command("DEALLOCATE ALL".into()));
             }
             LogicalPlan::Statement(st) => statement_tag(st),

@@ -44,7 +44,12 @@ struct Dirs {
     #[arg(long, global = true)]
     no_demo: bool,
     /// Address the server listens on.
-    #[arg(long, global = true, env = "AUGUR_LISTEN", default_value = "127.0.0.1:5433")]
+    #[arg(
+        long,
+        global = true,
+        env = "AUGUR_LISTEN",
+        default_value = "127.0.0.1:5433"
+    )]
     listen: String,
 }
 
@@ -79,7 +84,11 @@ fn main() -> std::process::ExitCode {
         .build();
     match runtime {
         // on a runtime thread (not `main`), so the large stack applies
-        Ok(rt) => rt.block_on(async { tokio::spawn(run()).await.unwrap_or(std::process::ExitCode::FAILURE) }),
+        Ok(rt) => rt.block_on(async {
+            tokio::spawn(run())
+                .await
+                .unwrap_or(std::process::ExitCode::FAILURE)
+        }),
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
             std::process::ExitCode::FAILURE

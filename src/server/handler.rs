@@ -339,7 +339,12 @@ impl ExtendedQueryHandler for AugurHandler {
                 return r;
             }
         }
-        let described: Vec<DataType> = plan.schema().fields().iter().map(|f| f.data_type().clone()).collect();
+        let described: Vec<DataType> = plan
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         let plan = plan
             .clone()
             .replace_params_with_values(&params)
@@ -348,8 +353,16 @@ impl ExtendedQueryHandler for AugurHandler {
         if let Output::Rows(frame) = &output {
             // a model retrained with another label type, or a table replaced,
             // changes the result types the client was told at Describe
-            let now: Vec<&DataType> = frame.schema().fields().iter().map(|f| f.data_type()).collect();
-            if !described.is_empty() && now.len() == described.len() && now.iter().zip(&described).any(|(a, b)| *a != b) {
+            let now: Vec<&DataType> = frame
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.data_type())
+                .collect();
+            if !described.is_empty()
+                && now.len() == described.len()
+                && now.iter().zip(&described).any(|(a, b)| *a != b)
+            {
                 return Err(to_pg(SqlError::new(
                     "0A000",
                     "cached plan must not change result type: a model or table it reads was replaced; prepare the statement again",

@@ -155,3 +155,53 @@ async fn count(c: &tokio_postgres::Client) -> i64 {
         .unwrap()
         .get::<_, i64>(0)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn driver_habits_work_parameters_deallocate_and_changed_result_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    // INSERT with text and integer parameters (drivers send text as Utf8)
+    client
+        .simple_query("CREATE TABLE notes (id BIGINT, note VARCHAR)")
+        .await
+        .unwrap();
+    let n = client
+        .execute("INSERT INTO notes VALUES ($1, $2)", &[&7i64, &"hello"])
+        .await
+        .expect("parameterised insert");
+    assert_eq!(n, 1);
+    let row = client
+        .query_one("SELECT id, note FROM notes", &[])
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, &str>(1)), (7, "hello"));
+    // psycopg sends DEALLOCATE ALL on its own; it must be a plain command
+    client
+        .simple_query("DEALLOCATE ALL")
+        .await
+        .expect("DEALLOCATE ALL");
+    // a prepared statement whose result type changes under it is refused (PostgreSQL: 0A000)
+    client
+        .simple_query("CREATE MODEL lt OPTIONS (model_type = 'logistic_reg', input_label_cols = ['senior_citizen']) AS SELECT tenure, senior_citizen FROM telco_customers")
+        .await
+        .unwrap();
+    let stmt = client
+        .prepare("SELECT predict('lt', tenure) AS p FROM telco_customers LIMIT 1")
+        .await
+        .unwrap();
+    client.query(&stmt, &[]).await.expect("bigint label");
+    client
+        .simple_query("CREATE MODEL lt OPTIONS (model_type = 'logistic_reg', input_label_cols = ['churn']) AS SELECT tenure, churn FROM telco_customers")
+        .await
+        .unwrap();
+    let err = client.query(&stmt, &[]).await.unwrap_err();
+    assert_eq!(code(&err), "0A000", "{err:?}");
+    let fresh = client
+        .prepare("SELECT predict('lt', tenure) AS p FROM telco_customers LIMIT 1")
+        .await
+        .unwrap();
+    let label: String = client.query_one(&fresh, &[]).await.unwrap().get(0);
+    assert!(label == "Yes" || label == "No");
+    server.stop().await;
+}

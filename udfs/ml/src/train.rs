@@ -350,7 +350,11 @@ pub fn fit(
 /// QR least squares numerically singular, which shows as non-finite
 /// coefficients or a fit worse than predicting the mean.
 fn check_least_squares(p: &Parameters, x: &Array2<f64>, y: &[f64]) -> Result<()> {
-    let Parameters::Linear { coefficients, intercept } = p else {
+    let Parameters::Linear {
+        coefficients,
+        intercept,
+    } = p
+    else {
         return Ok(());
     };
     let finite = intercept.is_finite() && coefficients.iter().all(|c| c.is_finite());
@@ -548,7 +552,10 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
             let mut y = Vec::with_capacity(rows);
             for r in (0..rows).filter(|r| keep[*r]) {
                 let v = col.values.text_at(r).unwrap_or_default();
-                match spec.classes.binary_search_by(|c| class_order(c, &v, &col.values)) {
+                match spec
+                    .classes
+                    .binary_search_by(|c| class_order(c, &v, &col.values))
+                {
                     Ok(i) => y.push(i),
                     Err(_) => {
                         return Err(MlError::invalid(format!(

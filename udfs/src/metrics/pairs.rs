@@ -136,12 +136,17 @@ impl Accumulator for PairAccumulator {
             PairKind::Accuracy => {
                 // numbers (and booleans) compare as numbers, text as text;
                 // a number against text is a type error, as `=` would be
-                let number = |d: &DataType| d.is_numeric() || matches!(d, DataType::Boolean | DataType::Null);
+                let number = |d: &DataType| {
+                    d.is_numeric() || matches!(d, DataType::Boolean | DataType::Null)
+                };
                 let (da, dp) = (actual.data_type(), predicted.data_type());
                 let eq: Float64Array = if number(da) && number(dp) {
                     let x = cast(actual, &DataType::Float64)?;
                     let y = cast(predicted, &DataType::Float64)?;
-                    let (x, y) = (x.as_primitive::<Float64Type>(), y.as_primitive::<Float64Type>());
+                    let (x, y) = (
+                        x.as_primitive::<Float64Type>(),
+                        y.as_primitive::<Float64Type>(),
+                    );
                     x.iter()
                         .zip(y.iter())
                         .map(|(p, q)| Some(f64::from(u8::from(p? == q?))))
@@ -182,8 +187,24 @@ impl Accumulator for PairAccumulator {
         );
         for i in 0..a.len() {
             if a.is_valid(i) && b.is_valid(i) {
-                self.a.push(a.value(i));
-                self.b.push(b.value(i));
+                let (x, y) = (a.value(i), b.value(i));
+                if !(x.is_finite() && y.is_finite()) {
+                    return Err(sql_err(
+                        sqlstate::INVALID_PARAMETER_VALUE,
+                        format!(
+                            "{}: arguments must be finite numbers, got {x} and {y}",
+                            self.name
+                        ),
+                    ));
+                }
+                if self.kind == PairKind::LogLoss && !(0.0..=1.0).contains(&y) {
+                    return Err(sql_err(
+                        sqlstate::INVALID_PARAMETER_VALUE,
+                        format!("log_loss: a probability must be between 0 and 1, got {y}"),
+                    ));
+                }
+                self.a.push(x);
+                self.b.push(y);
             }
         }
         Ok(())

@@ -62,8 +62,12 @@ impl TableFunctionImpl for MlPredict {
         let plan = std::thread::scope(|s| {
             std::thread::Builder::new()
                 .stack_size(32 << 20)
-                .spawn_scoped(s, || futures::executor::block_on(state.create_logical_plan(&query)))
-                .map_err(|e| crate::error::invalid(format!("ml_predict: cannot start planning: {e}")))?
+                .spawn_scoped(s, || {
+                    futures::executor::block_on(state.create_logical_plan(&query))
+                })
+                .map_err(|e| {
+                    crate::error::invalid(format!("ml_predict: cannot start planning: {e}"))
+                })?
                 .join()
                 .map_err(|_| crate::error::invalid("ml_predict: planning the query failed"))?
         })?;
