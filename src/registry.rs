@@ -149,11 +149,26 @@ impl ModelStore for ModelRegistry {
         // The write lock serialises version numbering; readers see the new
         // version only after its file is durable.
         let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
-        let version = index
+        // never reuse a number, even one whose file could not be read at start
+        let on_disk = fs::read_dir(self.dir.join(&name))
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let n = e.file_name().to_string_lossy().to_string();
+                        n.strip_prefix('v')?
+                            .strip_suffix(".json")?
+                            .parse::<u64>()
+                            .ok()
+                    })
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        let in_index = index
             .get(&name)
             .and_then(|v| v.keys().next_back().copied())
-            .unwrap_or(0)
-            + 1;
+            .unwrap_or(0);
+        let version = on_disk.max(in_index) + 1;
         let created_at_micros = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)

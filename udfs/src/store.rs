@@ -57,7 +57,7 @@ pub fn normalize_model_name(name: &str, allow_version: bool) -> Result<String, M
         Err(MlError::new(
             augur_ml::error::sqlstate::INVALID_NAME,
             format!(
-                "invalid model name '{name}': use letters, digits and underscores, starting with a letter{}",
+                "invalid model name '{name}': use at most 63 letters, digits and underscores, not starting with a digit{}",
                 if allow_version {
                     ", optionally followed by @version"
                 } else {

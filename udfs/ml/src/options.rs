@@ -91,8 +91,17 @@ impl TrainOptions {
                     "option '{part}' is not of the form key=value"
                 )));
             };
-            let v = v.trim().trim_matches('\'').trim_matches('"');
-            raw.insert(k.trim().to_ascii_lowercase(), v.to_string());
+            // accept the CREATE MODEL spellings too: 'x', "x", ['x']
+            let v = v
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim();
+            let v = v.trim_matches('\'').trim_matches('"');
+            let key = k.trim().to_ascii_lowercase();
+            if raw.insert(key.clone(), v.to_string()).is_some() {
+                return Err(MlError::invalid(format!("option {key} is given twice")));
+            }
         }
         Self::from_map(raw)
     }
