@@ -1,7 +1,7 @@
 //! Augur's SQL functions, one per file, grouped by area:
 //!
 //! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`,
-//!   `ml_drop_model`;
+//!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_drop_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`.
 //!
@@ -33,6 +33,14 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
         ml::ml_predict::ml_predict(store.clone(), predict, predict_proba),
     );
     ctx.register_udtf("ml_evaluate", ml::ml_evaluate::ml_evaluate(store.clone()));
+    ctx.register_udtf(
+        "ml_confusion_matrix",
+        ml::ml_confusion_matrix::ml_confusion_matrix(store.clone()),
+    );
+    ctx.register_udtf(
+        "ml_roc_curve",
+        ml::ml_roc_curve::ml_roc_curve(store.clone()),
+    );
     ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));
     for f in metrics::functions() {
         ctx.register_udaf(f);

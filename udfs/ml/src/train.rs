@@ -549,23 +549,7 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
     }
     match (&model.label, label) {
         (Some(spec), Some(col)) if model.algorithm.is_classifier() => {
-            let mut y = Vec::with_capacity(rows);
-            for r in (0..rows).filter(|r| keep[*r]) {
-                let v = col.values.text_at(r).unwrap_or_default();
-                match spec
-                    .classes
-                    .binary_search_by(|c| class_order(c, &v, &col.values))
-                {
-                    Ok(i) => y.push(i),
-                    Err(_) => {
-                        return Err(MlError::invalid(format!(
-                            "label value '{v}' of \"{}\" is not one of the model's classes ({}); filter those rows out",
-                            spec.name,
-                            spec.classes.join(", ")
-                        )));
-                    }
-                }
-            }
+            let y = class_indices(spec, col, &keep)?;
             m = classification_metrics(model, &x, &y)?;
         }
         (Some(_), Some(col)) => {
@@ -594,4 +578,128 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
         }
     }
     Ok(m)
+}
+
+/// The class index of each kept row's label; 22023 for a value that is not
+/// one of the model's classes.
+fn class_indices(spec: &LabelSpec, col: &Column, keep: &[bool]) -> Result<Vec<usize>> {
+    let mut y = Vec::new();
+    for r in (0..col.values.len()).filter(|r| keep[*r]) {
+        let v = col.values.text_at(r).unwrap_or_default();
+        match spec
+            .classes
+            .binary_search_by(|c| class_order(c, &v, &col.values))
+        {
+            Ok(i) => y.push(i),
+            Err(_) => {
+                return Err(MlError::invalid(format!(
+                    "label value '{v}' of \"{}\" is not one of the model's classes ({}); filter those rows out",
+                    spec.name,
+                    spec.classes.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(y)
+}
+
+/// A classifier's rows with a non-NULL label: encoded features and class indices.
+fn labelled(model: &Model, columns: &[Column]) -> Result<(Array2<f64>, Vec<usize>)> {
+    let spec = model
+        .label
+        .as_ref()
+        .filter(|_| model.algorithm.is_classifier())
+        .ok_or_else(|| {
+            MlError::invalid(format!(
+                "this needs a classifier; the model is {}",
+                model.algorithm.name()
+            ))
+        })?;
+    let find = |name: &str| -> Result<&Column> {
+        columns.iter().find(|c| c.name == name).ok_or_else(|| {
+            MlError::new(
+                sqlstate::UNDEFINED_COLUMN,
+                format!("column \"{name}\" is missing from the query"),
+            )
+        })
+    };
+    let label = find(&spec.name)?;
+    let keep: Vec<bool> = (0..label.values.len())
+        .map(|r| !label.values.is_null(r))
+        .collect();
+    let feats: Vec<ColumnValues> = model
+        .encoder
+        .features
+        .iter()
+        .map(|f| find(&f.name).map(|c| c.values.filter(&keep)))
+        .collect::<Result<_>>()?;
+    let refs: Vec<&ColumnValues> = feats.iter().collect();
+    Ok((
+        model.encoder.transform(&refs)?,
+        class_indices(spec, label, &keep)?,
+    ))
+}
+
+/// Counts of (actual class, predicted class), `k × k` in class order
+/// (scikit-learn's `confusion_matrix`, BigQuery ML's `ML.CONFUSION_MATRIX`).
+pub fn confusion_matrix(model: &Model, columns: &[Column]) -> Result<Vec<Vec<u64>>> {
+    let (x, y) = labelled(model, columns)?;
+    let k = model.label.as_ref().map_or(0, |l| l.classes.len());
+    let mut m = vec![vec![0u64; k]; k];
+    if let Prediction::Classes { class, .. } = model.predict_encoded(&x)? {
+        for (a, p) in y.iter().zip(&class) {
+            m[*a][*p] += 1;
+        }
+    }
+    Ok(m)
+}
+
+/// One point of a ROC curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RocPoint {
+    pub threshold: f64,
+    pub true_positives: u64,
+    pub false_positives: u64,
+    pub true_negatives: u64,
+    pub false_negatives: u64,
+}
+
+/// The ROC curve of a binary classifier: one point per distinct predicted
+/// probability, highest first; a row is predicted positive when its
+/// probability is at least the threshold (scikit-learn's `roc_curve` with
+/// `drop_intermediate=False`, without its leading `inf` point).
+pub fn roc_curve(model: &Model, columns: &[Column]) -> Result<Vec<RocPoint>> {
+    if !matches!(model.parameters, Parameters::Logistic { .. }) {
+        return Err(MlError::invalid("a ROC curve needs a binary classifier"));
+    }
+    let (x, y) = labelled(model, columns)?;
+    let Prediction::Classes { probability, .. } = model.predict_encoded(&x)? else {
+        return Ok(vec![]);
+    };
+    let positives = y.iter().filter(|c| **c == 1).count() as u64;
+    let negatives = y.len() as u64 - positives;
+    let mut idx: Vec<usize> = (0..y.len()).collect();
+    idx.sort_by(|a, b| probability[*b].total_cmp(&probability[*a]));
+    let mut out = Vec::new();
+    let (mut tp, mut fp) = (0u64, 0u64);
+    let mut i = 0;
+    while i < idx.len() {
+        let t = probability[idx[i]];
+        while i < idx.len() && probability[idx[i]] == t {
+            if y[idx[i]] == 1 {
+                tp += 1
+            } else {
+                fp += 1
+            }
+            i += 1;
+        }
+        out.push(RocPoint {
+            threshold: t,
+            true_positives: tp,
+            false_positives: fp,
+            true_negatives: negatives - fp,
+            false_negatives: positives - tp,
+        });
+    }
+    Ok(out)
 }

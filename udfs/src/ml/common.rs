@@ -185,3 +185,25 @@ macro_rules! impl_store_eq {
         }
     };
 }
+
+/// The columns of a query result that a model reads (its features and
+/// label), converted for the model core.
+pub fn model_columns(
+    model: &Model,
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    batches: &[datafusion::arrow::array::RecordBatch],
+) -> Result<Vec<augur_ml::Column>> {
+    let batch = datafusion::arrow::compute::concat_batches(schema, batches)?;
+    let mut columns = Vec::new();
+    for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        let wanted = model.feature_names().contains(&field.name().as_str())
+            || model
+                .label
+                .as_ref()
+                .is_some_and(|l| &l.name == field.name());
+        if wanted {
+            columns.push(crate::columns::to_column(field.name(), array)?);
+        }
+    }
+    Ok(columns)
+}

@@ -16,13 +16,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Float64Array, RecordBatch, StringArray};
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{MemTable, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
 
 use super::common::{literal_arg, load};
-use crate::columns::to_column;
 use crate::error::to_df;
 use crate::lazy::LazyQueryTable;
 use crate::store::ModelStore;
@@ -65,23 +63,7 @@ impl TableFunctionImpl for MlEvaluate {
         }
         let query = literal_arg(exprs, 1, "ml_evaluate", "the query")?;
         let job = Arc::new(move |in_schema: SchemaRef, batches: Vec<RecordBatch>| {
-            let batch = concat_batches(&in_schema, &batches)?;
-            let mut columns = Vec::new();
-            for (field, array) in in_schema.fields().iter().zip(batch.columns()) {
-                // only the model's columns need converting
-                let wanted = stored
-                    .model
-                    .feature_names()
-                    .contains(&field.name().as_str())
-                    || stored
-                        .model
-                        .label
-                        .as_ref()
-                        .is_some_and(|l| &l.name == field.name());
-                if wanted {
-                    columns.push(to_column(field.name(), array)?);
-                }
-            }
+            let columns = super::common::model_columns(&stored.model, &in_schema, &batches)?;
             let metrics = augur_ml::train::evaluate(&stored.model, &columns).map_err(to_df)?;
             rows(&metrics)
         });

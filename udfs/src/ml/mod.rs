@@ -1,9 +1,11 @@
 //! Model training, prediction and evaluation functions.
 
 pub mod common;
+pub mod ml_confusion_matrix;
 pub mod ml_drop_model;
 pub mod ml_evaluate;
 pub mod ml_predict;
+pub mod ml_roc_curve;
 pub mod ml_train;
 pub mod predict;
 pub mod predict_proba;
