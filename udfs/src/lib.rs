@@ -4,7 +4,7 @@
 //!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_drop_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
-//! - [`preprocessing`]: `split_fraction`.
+//! - data preparation ([`preprocessing`]): `split_fraction`.
 //!
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.
 //! Errors carry PostgreSQL SQLSTATE codes through [`error::to_df`].
