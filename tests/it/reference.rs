@@ -159,3 +159,38 @@ async fn multinomial_logistic_regression_matches_scikit_learn() {
         .to_string();
     assert!(text.contains("| 3 ") && !text.contains("false"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn churn_weights_match_scikit_learn_coefficients() {
+    let r = reference();
+    let want = &r["churn_logistic_regression"]["C_1_converged"];
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    e.query(TRAIN_CHURN).await.unwrap();
+    let b = e
+        .query("SELECT CASE WHEN category IS NULL THEN feature ELSE feature || '_' || category END, weight FROM ml_weights('churn')")
+        .await
+        .unwrap();
+    let mut seen = 0;
+    for batch in &b {
+        let names = batch.column(0).as_string::<i32>();
+        let weights = batch.column(1).as_primitive::<Float64Type>();
+        for i in 0..batch.num_rows() {
+            let (name, w) = (names.value(i), weights.value(i));
+            let expected = if name == "__intercept__" {
+                want["intercept"].as_f64()
+            } else {
+                want["coefficients"][name].as_f64()
+            }
+            .unwrap_or_else(|| panic!("no scikit-learn coefficient for {name}"));
+            // the design is rank-deficient (see tests/reference/README.md), so the
+            // optimum is flat along some directions: compare to 0.01
+            assert!(
+                (w - expected).abs() < 0.01,
+                "{name}: {w} vs scikit-learn {expected}"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 41, "intercept + 40 encoded features");
+}

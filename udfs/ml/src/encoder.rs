@@ -117,6 +117,22 @@ impl FeatureEncoder {
         self.features.iter().map(FeatureSpec::width).sum()
     }
 
+    /// Each encoded feature as (column, category): category is `None` for a
+    /// numeric column.
+    pub fn encoded_columns(&self) -> Vec<(String, Option<String>)> {
+        let mut out = Vec::with_capacity(self.width());
+        for f in &self.features {
+            match &f.encoding {
+                Encoding::Numeric { .. } => out.push((f.name.clone(), None)),
+                Encoding::OneHot { categories } => {
+                    out.extend(categories.iter().map(|c| (f.name.clone(), Some(c.clone()))))
+                }
+                Encoding::Constant => {}
+            }
+        }
+        out
+    }
+
     /// Names of the encoded features, `column` or `column=category`.
     pub fn encoded_names(&self) -> Vec<String> {
         let mut names = Vec::with_capacity(self.width());

@@ -7,5 +7,6 @@ pub mod ml_evaluate;
 pub mod ml_predict;
 pub mod ml_roc_curve;
 pub mod ml_train;
+pub mod ml_weights;
 pub mod predict;
 pub mod predict_proba;
