@@ -21,8 +21,9 @@ use crate::split::{canonical_order, row_fractions, row_hashes};
 
 /// Rows at or above which `auto_split` holds out an evaluation set.
 pub const AUTO_SPLIT_MIN_ROWS: usize = 500;
-/// The silhouette in a training summary uses at most this many rows (as
-/// scikit-learn's `sample_size`); the `silhouette` aggregate uses all rows.
+/// The silhouette in a training summary uses at most this many rows, picked
+/// by row hash (scikit-learn's `sample_size`); the `silhouette` aggregate uses
+/// all rows.
 pub const SILHOUETTE_SAMPLE: usize = 10_000;
 
 /// Trains a model on the columns of a query.
@@ -35,13 +36,69 @@ pub fn fit(
     label_type: Option<LabelType>,
     opts: &TrainOptions,
 ) -> Result<Model> {
+    fit_split(&columns, label_type, opts, None)
+}
+
+/// Folds of k-fold cross-validation allowed.
+pub const MAX_FOLDS: usize = 20;
+
+/// k-fold cross-validation: every row is assigned to one of `folds` folds by
+/// the hash of its values and the seed (so folds do not depend on row order);
+/// for each fold a model is trained on the other folds and evaluated on it.
+/// Returns the metrics of each fold, in fold order. The options' own split
+/// settings are not used. Errors: 22023 for fewer than 2 or more than 20 folds
+/// or fewer rows than folds, and every error `fit` gives on a fold.
+pub fn cross_validate(
+    columns: &[Column],
+    label_type: Option<LabelType>,
+    opts: &TrainOptions,
+    folds: usize,
+) -> Result<Vec<(Model, BTreeMap<String, f64>)>> {
+    let rows = columns.first().map_or(0, |c| c.values.len());
+    if !(2..=MAX_FOLDS).contains(&folds) {
+        return Err(MlError::invalid(format!(
+            "folds must be between 2 and {MAX_FOLDS}, got {folds}"
+        )));
+    }
+    if rows < folds {
+        return Err(MlError::invalid(format!(
+            "{rows} rows cannot be split into {folds} folds"
+        )));
+    }
+    if matches!(opts.split, SplitMethod::Custom(_)) {
+        return Err(MlError::invalid(
+            "cross-validation makes its own folds: remove data_split_method = 'custom'",
+        ));
+    }
+    let all: Vec<&Column> = columns.iter().collect();
+    let fold_of: Vec<usize> = row_fractions(&row_hashes(&all, rows), opts.seed)
+        .into_iter()
+        .map(|f| ((f * folds as f64) as usize).min(folds - 1))
+        .collect();
+    (0..folds)
+        .map(|k| {
+            let eval: Vec<bool> = fold_of.iter().map(|f| *f == k).collect();
+            let model = fit_split(columns, label_type, opts, Some(eval))?;
+            let metrics = model.metrics.clone();
+            Ok((model, metrics))
+        })
+        .collect()
+}
+
+/// `fit` with the evaluation rows given (`Some`) or chosen by the options (`None`).
+fn fit_split(
+    columns: &[Column],
+    label_type: Option<LabelType>,
+    opts: &TrainOptions,
+    eval_rows: Option<Vec<bool>>,
+) -> Result<Model> {
     let rows = columns.first().map_or(0, |c| c.values.len());
     if rows == 0 {
         return Err(MlError::invalid(
             "the training query returned no rows; check its WHERE clause",
         ));
     }
-    for c in &columns {
+    for c in columns {
         if let ColumnValues::Numeric(v) = &c.values
             && let Some(bad) = v.iter().flatten().find(|x| !x.is_finite())
         {
@@ -73,6 +130,7 @@ pub fn fit(
     let hashes = row_hashes(&all, rows);
     // evaluation mask
     let eval: Vec<bool> = match (&opts.split, split_idx) {
+        _ if eval_rows.is_some() => eval_rows.unwrap_or_default(),
         (SplitMethod::Custom(name), Some(i)) => match &columns[i].values {
             ColumnValues::Numeric(v) if columns[i].sql_type == "boolean" => {
                 v.iter().map(|x| x == &Some(1.0)).collect()
@@ -323,10 +381,14 @@ pub fn fit(
             model.parameters = Parameters::KMeans {
                 centroids: centroids.clone(),
             };
+            // rows in hash order, so the silhouette sample (the first rows)
+            // does not depend on the order the query returned them in
+            let x_eval_sorted;
             let (x_m, label_rows) = if n_eval > 0 {
-                (&x_eval, n_eval)
+                x_eval_sorted = x_eval.select(Axis(0), &canonical_order(&masked(&hashes, &eval)));
+                (&x_eval_sorted, n_eval)
             } else {
-                (&x_train, n_train)
+                (&x_fit, n_train)
             };
             if let Prediction::Clusters { cluster, .. } = model.predict_encoded(x_m)? {
                 model.metrics.insert(

@@ -7,7 +7,7 @@
 //! - Returns `metric text, value float8`, one row per metric, sorted by name:
 //!   classifiers `accuracy, f1_score, log_loss, precision, recall, roc_auc`;
 //!   regression `mae, r2_score, rmse`; k-means `inertia, silhouette`
-//!   (silhouette over the first 10,000 rows).
+//!   (silhouette over a 10,000-row sample picked by row hash).
 //! - Errors: 42704 unknown model; 42703 a missing column.
 //!
 //! Example: `SELECT * FROM ml_evaluate('churn')`.

@@ -2,6 +2,7 @@
 
 pub mod common;
 pub mod ml_confusion_matrix;
+pub mod ml_cross_validate;
 pub mod ml_drop_model;
 pub mod ml_evaluate;
 pub mod ml_predict;
