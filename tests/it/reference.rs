@@ -231,3 +231,27 @@ async fn cross_validated_auc_matches_scikit_learn() {
         "every row is evaluated once; each fold sees all rows"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gaussian_naive_bayes_matches_scikit_learn() {
+    let r = reference();
+    let want = &r["churn_gaussian_nb"]["test"];
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    e.query(&TRAIN_CHURN.replace("'logistic_reg'", "'naive_bayes'"))
+        .await
+        .unwrap();
+    let m = e.query("SELECT * FROM ml_evaluate('churn')").await.unwrap();
+    for (ours, theirs) in [
+        ("accuracy", "accuracy"),
+        ("f1_score", "f1"),
+        ("roc_auc", "roc_auc"),
+        ("log_loss", "log_loss"),
+    ] {
+        let (got, exp) = (metric(&m, ours), want[theirs].as_f64().unwrap());
+        assert!(
+            (got - exp).abs() <= 1e-6,
+            "{ours}: {got} vs scikit-learn {exp}"
+        );
+    }
+}

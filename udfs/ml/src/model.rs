@@ -20,6 +20,7 @@ pub enum Algorithm {
     LogisticRegression,
     LinearRegression,
     KMeans,
+    NaiveBayes,
 }
 
 impl Algorithm {
@@ -29,8 +30,9 @@ impl Algorithm {
             "logistic_reg" | "logistic_regression" => Ok(Self::LogisticRegression),
             "linear_reg" | "linear_regression" => Ok(Self::LinearRegression),
             "kmeans" | "k_means" => Ok(Self::KMeans),
+            "naive_bayes" | "gaussian_nb" => Ok(Self::NaiveBayes),
             other => Err(MlError::invalid(format!(
-                "unknown model_type '{other}': valid are 'logistic_reg', 'linear_reg', 'kmeans'"
+                "unknown model_type '{other}': valid are 'logistic_reg', 'linear_reg', 'kmeans', 'naive_bayes'"
             ))),
         }
     }
@@ -40,13 +42,14 @@ impl Algorithm {
             Self::LogisticRegression => "logistic_reg",
             Self::LinearRegression => "linear_reg",
             Self::KMeans => "kmeans",
+            Self::NaiveBayes => "naive_bayes",
         }
     }
     pub fn is_supervised(self) -> bool {
         !matches!(self, Self::KMeans)
     }
     pub fn is_classifier(self) -> bool {
-        matches!(self, Self::LogisticRegression)
+        matches!(self, Self::LogisticRegression | Self::NaiveBayes)
     }
 }
 
@@ -79,6 +82,11 @@ pub enum Parameters {
     Linear {
         coefficients: Vec<f64>,
         intercept: f64,
+    },
+    /// Gaussian naive Bayes (per-class feature means, variances and priors),
+    /// labels are class indices.
+    NaiveBayes {
+        model: linfa_bayes::GaussianNb<f64, usize>,
     },
     /// One row per cluster.
     KMeans { centroids: Vec<Vec<f64>> },
@@ -136,7 +144,15 @@ impl Model {
                 let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
                 Ok(Prediction::Classes { class, probability })
             }
-            Parameters::Multinomial { .. } => {
+            Parameters::NaiveBayes { .. }
+                if self.label.as_ref().is_some_and(|l| l.classes.len() == 2) =>
+            {
+                let p = self.class_probabilities(x)?;
+                let probability: Vec<f64> = p.column(1).to_vec();
+                let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
+                Ok(Prediction::Classes { class, probability })
+            }
+            Parameters::Multinomial { .. } | Parameters::NaiveBayes { .. } => {
                 let p = self.class_probabilities(x)?;
                 let (class, probability) = p
                     .rows()
@@ -207,6 +223,20 @@ impl Model {
                     row.mapv_inplace(|v| v / s);
                 }
                 Ok(z)
+            }
+            Parameters::NaiveBayes { model } => {
+                use linfa_bayes::NaiveBayes;
+                let k = self.label.as_ref().map_or(0, |l| l.classes.len());
+                let mut p = Array2::zeros((x.nrows(), k));
+                if x.nrows() > 0 {
+                    let (probs, classes) = model.predict_proba(x.view());
+                    for (j, class) in classes.iter().enumerate() {
+                        if **class < k {
+                            p.column_mut(**class).assign(&probs.column(j));
+                        }
+                    }
+                }
+                Ok(p)
             }
             _ => Err(MlError::invalid("class probabilities need a classifier")),
         }

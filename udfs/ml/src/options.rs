@@ -2,7 +2,7 @@
 //!
 //! | option | applies to | default | meaning |
 //! |---|---|---|---|
-//! | `model_type` | all | required | `logistic_reg`, `linear_reg` or `kmeans` |
+//! | `model_type` | all | required | `logistic_reg`, `linear_reg`, `kmeans` or `naive_bayes` (Gaussian) |
 //! | `input_label_cols` | logistic_reg, linear_reg | required | the label column |
 //! | `num_clusters` | kmeans | 4 | k, from 1 to the row count |
 //! | `l2_reg` | logistic_reg, linear_reg | 1.0 (logistic), 0 (linear) | L2 penalty, ≥ 0 (see below) |
@@ -121,7 +121,7 @@ impl TrainOptions {
             Some(t) => Algorithm::from_name(t)?,
             None => {
                 return Err(MlError::invalid(
-                    "option model_type is required: one of 'logistic_reg', 'linear_reg', 'kmeans'",
+                    "option model_type is required: one of 'logistic_reg', 'linear_reg', 'kmeans', 'naive_bayes'",
                 ));
             }
         };
@@ -167,13 +167,17 @@ impl TrainOptions {
                 ),
             ));
         }
-        if get("l2_reg").is_some() && algorithm == Algorithm::KMeans {
-            return Err(MlError::invalid("kmeans takes no l2_reg"));
+        if get("l2_reg").is_some() && matches!(algorithm, Algorithm::KMeans | Algorithm::NaiveBayes)
+        {
+            return Err(MlError::invalid(format!(
+                "{} takes no l2_reg",
+                algorithm.name()
+            )));
         }
         let default_iters = match algorithm {
             Algorithm::KMeans => 300,
             Algorithm::LinearRegression => 1000,
-            Algorithm::LogisticRegression => 500,
+            Algorithm::LogisticRegression | Algorithm::NaiveBayes => 500,
         };
         let max_iterations =
             parse_num::<u64>(get("max_iterations"), "max_iterations", default_iters)?;

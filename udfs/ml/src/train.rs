@@ -267,6 +267,37 @@ fn fit_split(
                 model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
             }
         }
+        Algorithm::NaiveBayes => {
+            let label = label.ok_or_else(|| MlError::invalid("naive_bayes needs a label"))?;
+            let (spec, y) = class_labels(label, label_type)?;
+            let y_train = permuted(&masked(&y, &train_mask), &order);
+            let distinct: BTreeSet<usize> = y_train.iter().copied().collect();
+            if distinct.len() < 2 {
+                return Err(MlError::invalid(format!(
+                    "label \"{}\" has a single class among the training rows; a classifier needs at least two",
+                    spec.name
+                )));
+            }
+            if x_fit.ncols() == 0 {
+                return Err(MlError::invalid(
+                    "every feature column is constant in the training rows",
+                ));
+            }
+            // scikit-learn's GaussianNB: per-class means and variances, variances
+            // smoothed by 1e-9 × the largest feature variance
+            let fitted = linfa_bayes::GaussianNb::params()
+                .var_smoothing(1e-9)
+                .fit(&Dataset::new(x_fit.clone(), y_train))
+                .map_err(|e| {
+                    MlError::new(sqlstate::DATA_EXCEPTION, format!("naive Bayes failed: {e}"))
+                })?;
+            model.parameters = Parameters::NaiveBayes { model: fitted };
+            let y_eval = masked(&y, &eval);
+            model.label = Some(spec);
+            if !y_eval.is_empty() {
+                model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
+            }
+        }
         Algorithm::LinearRegression => {
             let label = label.ok_or_else(|| MlError::invalid("linear_reg needs a label"))?;
             let y = numeric_label(label)?;
@@ -460,7 +491,7 @@ fn classification_metrics(
     y: &[usize],
 ) -> Result<BTreeMap<String, f64>> {
     let mut m = BTreeMap::new();
-    if matches!(model.parameters, Parameters::Multinomial { .. }) {
+    if model.label.as_ref().is_some_and(|l| l.classes.len() > 2) {
         for (name, v) in metrics::multiclass_metrics(y, &model.class_probabilities(x)?) {
             insert(&mut m, name, v);
         }

@@ -100,7 +100,7 @@ impl TableFunctionImpl for MlPredict {
             Algorithm::LinearRegression => {
                 out.push(call(&self.predict).alias(format!("predicted_{label}")))
             }
-            Algorithm::LogisticRegression => {
+            Algorithm::LogisticRegression | Algorithm::NaiveBayes => {
                 out.push(call(&self.predict).alias(format!("predicted_{label}")));
                 out.push(call(&self.predict_proba).alias("probability"));
             }

@@ -50,7 +50,12 @@ impl TableFunctionImpl for MlWeights {
         let name = literal_arg(args.exprs(), 0, "ml_weights", "the model name")?;
         let stored = load(&self.store, &name)?;
         let model = &stored.model;
-        let linear = !matches!(model.parameters, Parameters::KMeans { .. });
+        let linear = matches!(
+            model.parameters,
+            Parameters::Logistic { .. }
+                | Parameters::Linear { .. }
+                | Parameters::Multinomial { .. }
+        );
         require(
             &stored,
             "ml_weights",
@@ -83,7 +88,7 @@ impl TableFunctionImpl for MlWeights {
                 .zip(coefficients.iter().zip(intercepts))
                 .map(|(c, (w, b))| (Some(c.clone()), *b, w.clone()))
                 .collect(),
-            Parameters::KMeans { .. } => vec![],
+            _ => vec![],
         };
         let (mut feature, mut category, mut class, mut weight) = (vec![], vec![], vec![], vec![]);
         for (cls, intercept, coefficients) in sets {

@@ -4,7 +4,7 @@
 //! - `feature, ...`: the model's feature columns in training order (see the
 //!   `features` column of the `models` table); numeric SQL types for numeric
 //!   features, text for text features.
-//! - Returns: for `logistic_reg` the predicted class in the label's own type
+//! - Returns: for a classifier (`logistic_reg`, `naive_bayes`) the predicted class in the label's own type
 //!   (text, bigint, boolean or float8; threshold 0.5 on the positive class);
 //!   for `linear_reg` float8; for `kmeans` the bigint centroid id, 1..k.
 //! - NULL features follow the model's rule (numeric → training mean; text →

@@ -62,7 +62,7 @@ impl ScalarUDFImpl for PredictProba {
             &stored,
             "predict_proba",
             stored.model.algorithm.is_classifier(),
-            "a classifier (logistic_reg)",
+            "a classifier (logistic_reg or naive_bayes)",
         )?;
         let types: Vec<DataType> = args.arg_fields[1..]
             .iter()
@@ -82,7 +82,7 @@ impl ScalarUDFImpl for PredictProba {
             &stored,
             "predict_proba",
             stored.model.algorithm.is_classifier(),
-            "a classifier (logistic_reg)",
+            "a classifier (logistic_reg or naive_bayes)",
         )?;
         match run(&stored, &args.args[1..], args.number_rows)? {
             Prediction::Classes { probability, .. } => Ok(ColumnarValue::Array(Arc::new(
