@@ -212,16 +212,7 @@ fn fit_split(
 
     match opts.algorithm {
         Algorithm::LogisticRegression => {
-            let label = label.ok_or_else(|| MlError::invalid("logistic_reg needs a label"))?;
-            let (spec, y) = class_labels(label, label_type)?;
-            let y_train = permuted(&masked(&y, &train_mask), &order);
-            let distinct: BTreeSet<usize> = y_train.iter().copied().collect();
-            if distinct.len() < 2 {
-                return Err(MlError::invalid(format!(
-                    "label \"{}\" has a single class among the training rows; a classifier needs at least two",
-                    spec.name
-                )));
-            }
+            let (spec, y, y_train) = classifier_labels(label, label_type, &train_mask, &order)?;
             let failed = |e: linfa_logistic::error::Error| {
                 MlError::new(
                     sqlstate::DATA_EXCEPTION,
@@ -268,16 +259,7 @@ fn fit_split(
             }
         }
         Algorithm::NaiveBayes => {
-            let label = label.ok_or_else(|| MlError::invalid("naive_bayes needs a label"))?;
-            let (spec, y) = class_labels(label, label_type)?;
-            let y_train = permuted(&masked(&y, &train_mask), &order);
-            let distinct: BTreeSet<usize> = y_train.iter().copied().collect();
-            if distinct.len() < 2 {
-                return Err(MlError::invalid(format!(
-                    "label \"{}\" has a single class among the training rows; a classifier needs at least two",
-                    spec.name
-                )));
-            }
+            let (spec, y, y_train) = classifier_labels(label, label_type, &train_mask, &order)?;
             if x_fit.ncols() == 0 {
                 return Err(MlError::invalid(
                     "every feature column is constant in the training rows",
@@ -671,6 +653,29 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
         }
     }
     Ok(m)
+}
+
+/// A classifier's label: its classes, every row's class index, and the
+/// training rows' class indices in training order. Errors: NULL labels
+/// (22004), fewer than two classes among the training rows (22023).
+fn classifier_labels(
+    label: Option<&Column>,
+    label_type: Option<LabelType>,
+    train_mask: &[bool],
+    order: &[usize],
+) -> Result<(LabelSpec, Vec<usize>, Array1<usize>)> {
+    let label =
+        label.ok_or_else(|| MlError::invalid("a classifier needs a label (input_label_cols)"))?;
+    let (spec, y) = class_labels(label, label_type)?;
+    let y_train = permuted(&masked(&y, train_mask), order);
+    let distinct: BTreeSet<usize> = y_train.iter().copied().collect();
+    if distinct.len() < 2 {
+        return Err(MlError::invalid(format!(
+            "label \"{}\" has a single class among the training rows; a classifier needs at least two",
+            spec.name
+        )));
+    }
+    Ok((spec, y, y_train))
 }
 
 /// The class index of each kept row's label; 22023 for a value that is not
