@@ -182,6 +182,13 @@ impl ModelStore for ModelRegistry {
         };
         let text = serde_json::to_vec_pretty(&file)
             .map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
+        // never write a file that cannot be read back (JSON has no NaN/Infinity)
+        if serde_json::from_slice::<ModelFile>(&text).is_err() {
+            return Err(MlError::new(
+                sqlstate::DATA_EXCEPTION,
+                "the fitted model has non-finite parameters (the data may be degenerate); nothing was saved",
+            ));
+        }
         let path = self.dir.join(&name).join(format!("v{version}.json"));
         write_atomic(&path, |f| f.write_all(&text)).map_err(|e| io_err("write", &path, e))?;
         let stored = Arc::new(StoredModel {

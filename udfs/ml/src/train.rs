@@ -404,9 +404,10 @@ fn fit_split(
                 (&x_fit, n_train)
             };
             if let Prediction::Clusters { cluster, .. } = model.predict_encoded(x_m)? {
-                model.metrics.insert(
-                    "inertia".into(),
-                    metrics::inertia(x_m, &centroids, &cluster),
+                insert(
+                    &mut model.metrics,
+                    "inertia",
+                    Some(metrics::inertia(x_m, &centroids, &cluster)),
                 );
                 let m = label_rows.min(SILHOUETTE_SAMPLE);
                 insert(
@@ -461,8 +462,9 @@ fn permuted<T: Copy>(values: &[T], order: &[usize]) -> Array1<T> {
     order.iter().map(|i| values[*i]).collect()
 }
 
+/// Records a metric when it is defined (and finite: JSON has no NaN).
 fn insert(map: &mut BTreeMap<String, f64>, key: &str, value: Option<f64>) {
-    if let Some(v) = value {
+    if let Some(v) = value.filter(|v| v.is_finite()) {
         map.insert(key.to_string(), v);
     }
 }
