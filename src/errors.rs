@@ -133,7 +133,9 @@ fn plan(m: &str) -> SqlError {
 }
 
 fn execution(m: &str) -> SqlError {
-    let code = if m.contains("Divide by zero") || m.contains("division by zero") {
+    let code = if m.starts_with("Prepared statement '") && m.ends_with("does not exist") {
+        "26000"
+    } else if m.contains("Divide by zero") || m.contains("division by zero") {
         "22012"
     } else if m.contains("Cannot cast") || m.contains("Cast error") {
         "22P02"

@@ -186,7 +186,7 @@ impl ModelStore for ModelRegistry {
         if serde_json::from_slice::<ModelFile>(&text).is_err() {
             return Err(MlError::new(
                 sqlstate::DATA_EXCEPTION,
-                "the fitted model has non-finite parameters (the data may be degenerate); nothing was saved",
+                "the fitted model cannot be stored (non-finite parameters or an unreadable encoding); nothing was saved",
             ));
         }
         let path = self.dir.join(&name).join(format!("v{version}.json"));

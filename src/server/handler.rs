@@ -57,6 +57,17 @@ impl ErrorHandler for SqlStateErrors {
 /// an ErrorResponse carrying its SQLSTATE.
 fn with_sqlstate(e: PgWireError) -> PgWireError {
     match e {
+        // datafusion-postgres' transaction hook says 25P01 (no_active_sql_transaction)
+        // where PostgreSQL says 25P02 (in_failed_sql_transaction)
+        PgWireError::UserError(info)
+            if info.code == "25P01" && info.message.contains("transaction is aborted") =>
+        {
+            PgWireError::UserError(Box::new(ErrorInfo::new(
+                "ERROR".into(),
+                "25P02".into(),
+                info.message.clone(),
+            )))
+        }
         PgWireError::ApiError(inner) => match inner.downcast::<DataFusionError>() {
             Ok(d) => to_pg(crate::errors::classify(&d)),
             Err(other) => match other.downcast::<SqlError>() {
@@ -359,10 +370,12 @@ impl ExtendedQueryHandler for AugurHandler {
                 .iter()
                 .map(|f| f.data_type())
                 .collect();
-            if !described.is_empty()
-                && now.len() == described.len()
-                && now.iter().zip(&described).any(|(a, b)| *a != b)
-            {
+            // (an untyped parameter is described as NULL and may take any type)
+            let changed = now
+                .iter()
+                .zip(&described)
+                .any(|(a, b)| *a != b && *b != DataType::Null);
+            if !described.is_empty() && now.len() == described.len() && changed {
                 return Err(to_pg(SqlError::new(
                     "0A000",
                     "cached plan must not change result type: a model or table it reads was replaced; prepare the statement again",

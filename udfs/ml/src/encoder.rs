@@ -1,8 +1,8 @@
 //! Feature encoding fitted on the training rows and replayed at prediction.
 //!
 //! Rules (documented to users in README.md):
-//! - numeric columns (integers, floats, decimals, booleans as 0/1): a NULL is
-//!   replaced by the training mean; with `standardize` the value is then
+//! - numeric columns (integers, floats, decimals, booleans as 0/1): a NULL (and,
+//!   at prediction, a NaN or infinity) is replaced by the training mean; with `standardize` the value is then
 //!   centred on the training mean and divided by the population standard
 //!   deviation (as scikit-learn's `StandardScaler`);
 //! - text columns are one-hot encoded over the categories seen in training,
@@ -195,7 +195,9 @@ impl FeatureEncoder {
                     ColumnValues::Numeric(v),
                 ) => {
                     for (r, value) in v.iter().enumerate() {
-                        x[[r, offset]] = (value.unwrap_or(*impute) - center) / scale;
+                        // NULL, NaN and ±Infinity are all missing values here
+                        let v = value.filter(|v| v.is_finite()).unwrap_or(*impute);
+                        x[[r, offset]] = (v - center) / scale;
                     }
                 }
                 (Encoding::OneHot { categories }, ColumnValues::Text(v)) => {

@@ -83,10 +83,11 @@ pub enum Parameters {
         coefficients: Vec<f64>,
         intercept: f64,
     },
-    /// Gaussian naive Bayes (per-class feature means, variances and priors),
-    /// labels are class indices.
+    /// Gaussian naive Bayes (per-class feature means, variances and priors);
+    /// its labels are class indices written as text, so the model's map of
+    /// classes survives JSON (whose object keys are strings).
     NaiveBayes {
-        model: linfa_bayes::GaussianNb<f64, usize>,
+        model: linfa_bayes::GaussianNb<f64, String>,
     },
     /// One row per cluster.
     KMeans { centroids: Vec<Vec<f64>> },
@@ -231,8 +232,10 @@ impl Model {
                 if x.nrows() > 0 {
                     let (probs, classes) = model.predict_proba(x.view());
                     for (j, class) in classes.iter().enumerate() {
-                        if **class < k {
-                            p.column_mut(**class).assign(&probs.column(j));
+                        if let Ok(c) = class.parse::<usize>()
+                            && c < k
+                        {
+                            p.column_mut(c).assign(&probs.column(j));
                         }
                     }
                 }

@@ -267,9 +267,10 @@ fn fit_split(
             }
             // scikit-learn's GaussianNB: per-class means and variances, variances
             // smoothed by 1e-9 × the largest feature variance
+            let y_text = y_train.mapv(|c| c.to_string());
             let fitted = linfa_bayes::GaussianNb::params()
                 .var_smoothing(1e-9)
-                .fit(&Dataset::new(x_fit.clone(), y_train))
+                .fit(&Dataset::new(x_fit.clone(), y_text))
                 .map_err(|e| {
                     MlError::new(sqlstate::DATA_EXCEPTION, format!("naive Bayes failed: {e}"))
                 })?;
@@ -769,8 +770,13 @@ pub struct RocPoint {
 /// probability is at least the threshold (scikit-learn's `roc_curve` with
 /// `drop_intermediate=False`, without its leading `inf` point).
 pub fn roc_curve(model: &Model, columns: &[Column]) -> Result<Vec<RocPoint>> {
-    if !matches!(model.parameters, Parameters::Logistic { .. }) {
-        return Err(MlError::invalid("a ROC curve needs a binary classifier"));
+    if !(model.algorithm.is_classifier()
+        && model.label.as_ref().is_some_and(|l| l.classes.len() == 2))
+    {
+        return Err(MlError::invalid(format!(
+            "a ROC curve needs a two-class classifier; the model is {}",
+            model.algorithm.name()
+        )));
     }
     let (x, y) = labelled(model, columns)?;
     let Prediction::Classes { probability, .. } = model.predict_encoded(&x)? else {
