@@ -600,27 +600,7 @@ fn numeric_label(label: &Column) -> Result<Vec<f64>> {
 /// feature (by name) and, for supervised models, the label. Rows with a NULL
 /// label are skipped. Same metric names as the training summary.
 pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f64>> {
-    let find = |name: &str| -> Result<&Column> {
-        columns.iter().find(|c| c.name == name).ok_or_else(|| {
-            MlError::new(
-                sqlstate::UNDEFINED_COLUMN,
-                format!("column \"{name}\" is missing from the evaluation query"),
-            )
-        })
-    };
-    let label = model.label.as_ref().map(|l| find(&l.name)).transpose()?;
-    let rows = columns.first().map_or(0, |c| c.values.len());
-    let keep: Vec<bool> = (0..rows)
-        .map(|r| label.is_none_or(|l| !l.values.is_null(r)))
-        .collect();
-    let feats: Vec<ColumnValues> = model
-        .encoder
-        .features
-        .iter()
-        .map(|f| find(&f.name).map(|c| c.values.filter(&keep)))
-        .collect::<Result<_>>()?;
-    let refs: Vec<&ColumnValues> = feats.iter().collect();
-    let x = model.encoder.transform(&refs)?;
+    let (x, label, keep) = encode_rows(model, columns)?;
     let mut m = BTreeMap::new();
     if x.nrows() == 0 {
         return Ok(m);
@@ -645,7 +625,11 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
             if let (Parameters::KMeans { centroids }, Prediction::Clusters { cluster, .. }) =
                 (&model.parameters, model.predict_encoded(&x)?)
             {
-                m.insert("inertia".into(), metrics::inertia(&x, centroids, &cluster));
+                insert(
+                    &mut m,
+                    "inertia",
+                    Some(metrics::inertia(&x, centroids, &cluster)),
+                );
                 let n = x.nrows().min(SILHOUETTE_SAMPLE);
                 insert(
                     &mut m,
@@ -716,7 +700,19 @@ fn labelled(model: &Model, columns: &[Column]) -> Result<(Array2<f64>, Vec<usize
                 model.algorithm.name()
             ))
         })?;
-    let find = |name: &str| -> Result<&Column> {
+    let (x, label, keep) = encode_rows(model, columns)?;
+    let label = label.ok_or_else(|| MlError::invalid("the model has no label"))?;
+    Ok((x, class_indices(spec, label, &keep)?))
+}
+
+/// The rows of a query a model can be checked on (those whose label, if the
+/// model has one, is not NULL): their encoded features, the label column and
+/// which rows were kept. Errors with 42703 when a column is missing.
+fn encode_rows<'a>(
+    model: &Model,
+    columns: &'a [Column],
+) -> Result<(Array2<f64>, Option<&'a Column>, Vec<bool>)> {
+    let find = |name: &str| -> Result<&'a Column> {
         columns.iter().find(|c| c.name == name).ok_or_else(|| {
             MlError::new(
                 sqlstate::UNDEFINED_COLUMN,
@@ -724,9 +720,10 @@ fn labelled(model: &Model, columns: &[Column]) -> Result<(Array2<f64>, Vec<usize
             )
         })
     };
-    let label = find(&spec.name)?;
-    let keep: Vec<bool> = (0..label.values.len())
-        .map(|r| !label.values.is_null(r))
+    let label = model.label.as_ref().map(|l| find(&l.name)).transpose()?;
+    let rows = columns.first().map_or(0, |c| c.values.len());
+    let keep: Vec<bool> = (0..rows)
+        .map(|r| label.is_none_or(|l| !l.values.is_null(r)))
         .collect();
     let feats: Vec<ColumnValues> = model
         .encoder
@@ -735,10 +732,7 @@ fn labelled(model: &Model, columns: &[Column]) -> Result<(Array2<f64>, Vec<usize
         .map(|f| find(&f.name).map(|c| c.values.filter(&keep)))
         .collect::<Result<_>>()?;
     let refs: Vec<&ColumnValues> = feats.iter().collect();
-    Ok((
-        model.encoder.transform(&refs)?,
-        class_indices(spec, label, &keep)?,
-    ))
+    Ok((model.encoder.transform(&refs)?, label, keep))
 }
 
 /// Counts of (actual class, predicted class), `k × k` in class order
