@@ -245,6 +245,57 @@ impl Model {
         }
     }
 
+    /// Per-row attributions of a linear model's prediction to its input
+    /// columns: for each row and feature column, the sum of `weight × encoded
+    /// value` over the column's encoded features (for a classifier, on the
+    /// log-odds of the positive class — of the predicted class when there are
+    /// more than two). With the intercept they add up to the linear score.
+    /// Errors with 22023 for models that are not linear.
+    pub fn attributions(&self, x: &Array2<f64>) -> Result<Vec<Vec<f64>>> {
+        let weights: Vec<Vec<f64>> = match &self.parameters {
+            Parameters::Logistic { coefficients, .. } | Parameters::Linear { coefficients, .. } => {
+                vec![coefficients.clone(); x.nrows()]
+            }
+            Parameters::Multinomial { coefficients, .. } => match self.predict_encoded(x)? {
+                Prediction::Classes { class, .. } => {
+                    class.iter().map(|c| coefficients[*c].clone()).collect()
+                }
+                _ => vec![],
+            },
+            _ => {
+                return Err(MlError::invalid(format!(
+                    "explanations need a linear model (linear_reg or logistic_reg); the model is {}",
+                    self.algorithm.name()
+                )));
+            }
+        };
+        let widths: Vec<usize> = self
+            .encoder
+            .features
+            .iter()
+            .map(|f| match &f.encoding {
+                crate::encoder::Encoding::Numeric { .. } => 1,
+                crate::encoder::Encoding::OneHot { categories } => categories.len(),
+                crate::encoder::Encoding::Constant => 0,
+            })
+            .collect();
+        Ok(x.rows()
+            .into_iter()
+            .zip(&weights)
+            .map(|(row, w)| {
+                let mut offset = 0;
+                widths
+                    .iter()
+                    .map(|width| {
+                        let a = (offset..offset + width).map(|j| w[j] * row[j]).sum();
+                        offset += width;
+                        a
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
     /// Feature names in training order.
     pub fn feature_names(&self) -> Vec<&str> {
         self.encoder

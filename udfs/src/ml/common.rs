@@ -207,3 +207,23 @@ pub fn model_columns(
     }
     Ok(columns)
 }
+
+/// Plans a query inside a table function (which DataFusion calls
+/// synchronously): on a scoped thread of its own, so a nested table
+/// function can do the same. Planning reads only in-memory catalog metadata.
+pub fn plan_query(
+    state: &datafusion::execution::context::SessionState,
+    query: &str,
+    function: &str,
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(32 << 20)
+            .spawn_scoped(s, || {
+                futures::executor::block_on(state.create_logical_plan(query))
+            })
+            .map_err(|e| crate::error::invalid(format!("{function}: cannot start planning: {e}")))?
+            .join()
+            .map_err(|_| crate::error::invalid(format!("{function}: planning the query failed")))?
+    })
+}

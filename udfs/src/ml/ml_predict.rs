@@ -56,21 +56,7 @@ impl TableFunctionImpl for MlPredict {
         let query = literal_arg(exprs, 1, "ml_predict", "the query")?;
         let stored = load(&self.store, &name)?;
         let state = session_state(args.session())?;
-        // Table functions are planned synchronously; plan the inner query on a
-        // scoped thread of its own, so an inner `ml_predict` can do the same
-        // (planning reads only in-memory catalog metadata and finishes at once).
-        let plan = std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .stack_size(32 << 20)
-                .spawn_scoped(s, || {
-                    futures::executor::block_on(state.create_logical_plan(&query))
-                })
-                .map_err(|e| {
-                    crate::error::invalid(format!("ml_predict: cannot start planning: {e}"))
-                })?
-                .join()
-                .map_err(|_| crate::error::invalid("ml_predict: planning the query failed"))?
-        })?;
+        let plan = super::common::plan_query(state, &query, "ml_predict")?;
         let schema = plan.schema().clone();
         let mut call_args = vec![lit(name.clone())];
         for f in stored.model.feature_names() {
