@@ -18,6 +18,19 @@ pub const TABLES: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// The marker that says the demo tables were installed in a data directory.
+const INSTALLED: &str = ".demo-installed";
+
+/// Installs the demo tables unless they were installed in `dir` before.
+pub fn install_once(dir: &Path) -> std::io::Result<()> {
+    let marker = dir.join(INSTALLED);
+    if marker.exists() {
+        return Ok(());
+    }
+    install(dir)?;
+    write_atomic(&marker, |_| Ok(()))
+}
+
 /// Writes the demo tables into `dir` (atomically, skipping files that exist).
 pub fn install(dir: &Path) -> std::io::Result<()> {
     for (name, bytes) in TABLES {

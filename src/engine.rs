@@ -58,7 +58,7 @@ impl EngineBuilder {
         self.model_dir = Some(dir.into());
         self
     }
-    /// Install the demo tables when the data directory is created (first start).
+    /// Install the demo tables the first time this data directory is opened.
     pub fn demo(mut self, on: bool) -> Self {
         self.demo = on;
         self
@@ -78,15 +78,15 @@ impl EngineBuilder {
                 .map(|p| p.join("models"))
                 .unwrap_or_else(|| PathBuf::from("models"))
         });
-        let first_start = !data_dir.exists();
         std::fs::create_dir_all(&data_dir).map_err(|e| {
             SqlError::new(
                 "58030",
                 format!("cannot create {}: {e}", data_dir.display()),
             )
         })?;
-        if self.demo && first_start {
-            crate::demo::install(&data_dir)
+        if self.demo {
+            // once per data directory: a dropped demo table stays dropped
+            crate::demo::install_once(&data_dir)
                 .map_err(|e| SqlError::new("58030", format!("cannot install demo data: {e}")))?;
         }
         let mut config = SessionConfig::new()

@@ -64,6 +64,29 @@ enum Command {
     },
 }
 
+/// Holds an exclusive lock on the data and model directories for the life of
+/// the process: two Augur processes writing the same files would lose writes.
+fn lock_dirs(dirs: &Dirs) -> Result<Vec<std::fs::File>, Box<dyn std::error::Error>> {
+    let mut locks = Vec::new();
+    for dir in [&dirs.data_dir, &dirs.model_dir] {
+        std::fs::create_dir_all(dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(".augur.lock"))?;
+        if file.try_lock().is_err() {
+            return Err(format!(
+                "another Augur process is using {}; stop it or pass another --data-dir/--model-dir",
+                dir.display()
+            )
+            .into());
+        }
+        locks.push(file);
+    }
+    Ok(locks)
+}
+
 async fn engine(dirs: &Dirs) -> Result<Engine, augur::SqlError> {
     Engine::builder()
         .data_dir(&dirs.data_dir)
@@ -120,6 +143,7 @@ async fn run() -> std::process::ExitCode {
 }
 
 async fn serve(dirs: &Dirs, listen: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let _locks = lock_dirs(dirs)?;
     let engine = Arc::new(engine(dirs).await?);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(
@@ -136,6 +160,7 @@ async fn serve(dirs: &Dirs, listen: &str) -> Result<(), Box<dyn std::error::Erro
 }
 
 async fn run_sql(dirs: &Dirs, query: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let _locks = lock_dirs(dirs)?;
     let engine = engine(dirs).await?;
     for output in engine.sql(query).await? {
         match output {
