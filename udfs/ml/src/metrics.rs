@@ -211,15 +211,7 @@ pub fn multiclass_metrics(y: &[usize], p: &Array2<f64>) -> Vec<(&'static str, Op
     let predicted: Vec<usize> = p
         .rows()
         .into_iter()
-        .map(|r| {
-            r.iter()
-                .enumerate()
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |b, (i, v)| if *v > b.1 { (i, *v) } else { b },
-                )
-                .0
-        })
+        .map(|r| crate::model::argmax(r.iter().copied()).0)
         .collect();
     let mut prec = Vec::new();
     let mut rec = Vec::new();

@@ -140,8 +140,7 @@ impl Model {
                 coefficients,
                 intercept,
             } => {
-                let z = x.dot(&Array1::from(coefficients.clone())) + *intercept;
-                let probability: Vec<f64> = z.iter().map(|z| sigmoid(*z)).collect();
+                let probability = positive_probability(x, coefficients, *intercept);
                 let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
                 Ok(Prediction::Classes { class, probability })
             }
@@ -158,13 +157,7 @@ impl Model {
                 let (class, probability) = p
                     .rows()
                     .into_iter()
-                    .map(|row| {
-                        row.iter()
-                            .enumerate()
-                            .fold((0, f64::NEG_INFINITY), |best, (i, v)| {
-                                if *v > best.1 { (i, *v) } else { best }
-                            })
-                    })
+                    .map(|row| argmax(row.iter().copied()))
                     .unzip();
                 Ok(Prediction::Classes { class, probability })
             }
@@ -196,10 +189,11 @@ impl Model {
                 coefficients,
                 intercept,
             } => {
-                let z = x.dot(&Array1::from(coefficients.clone())) + *intercept;
                 let mut p = Array2::zeros((x.nrows(), 2));
-                for (i, z) in z.iter().enumerate() {
-                    let pos = sigmoid(*z);
+                for (i, pos) in positive_probability(x, coefficients, *intercept)
+                    .into_iter()
+                    .enumerate()
+                {
                     p[[i, 0]] = 1.0 - pos;
                     p[[i, 1]] = pos;
                 }
@@ -315,6 +309,21 @@ impl Model {
         serde_json::from_str(text)
             .map_err(|e| MlError::new(sqlstate::IO_ERROR, format!("cannot read model file: {e}")))
     }
+}
+
+/// P(positive class) of a binary logistic model for each encoded row.
+fn positive_probability(x: &Array2<f64>, coefficients: &[f64], intercept: f64) -> Vec<f64> {
+    let z = x.dot(&Array1::from(coefficients.to_vec())) + intercept;
+    z.iter().map(|z| sigmoid(*z)).collect()
+}
+
+/// The index and value of the largest value (the first one on ties).
+pub fn argmax(values: impl Iterator<Item = f64>) -> (usize, f64) {
+    values
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |best, (i, v)| {
+            if v > best.1 { (i, v) } else { best }
+        })
 }
 
 /// Numerically stable logistic function.

@@ -41,6 +41,21 @@ pub fn predict_proba(store: Arc<dyn ModelStore>) -> ScalarUDF {
     })
 }
 
+/// Loads a model and checks that it is a classifier (22023 otherwise).
+fn load_classifier(
+    store: &Arc<dyn ModelStore>,
+    name: &str,
+) -> Result<Arc<crate::store::StoredModel>> {
+    let stored = load(store, name)?;
+    require(
+        &stored,
+        "predict_proba",
+        stored.model.algorithm.is_classifier(),
+        "a classifier (logistic_reg or naive_bayes)",
+    )?;
+    Ok(stored)
+}
+
 impl ScalarUDFImpl for PredictProba {
     fn name(&self) -> &str {
         "predict_proba"
@@ -57,13 +72,7 @@ impl ScalarUDFImpl for PredictProba {
             "predict_proba",
             "the model name",
         )?;
-        let stored = load(&self.store, &name)?;
-        require(
-            &stored,
-            "predict_proba",
-            stored.model.algorithm.is_classifier(),
-            "a classifier (logistic_reg or naive_bayes)",
-        )?;
+        let stored = load_classifier(&self.store, &name)?;
         let types: Vec<DataType> = args.arg_fields[1..]
             .iter()
             .map(|f| f.data_type().clone())
@@ -77,13 +86,7 @@ impl ScalarUDFImpl for PredictProba {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let name = model_name_arg(&args.args, "predict_proba")?;
-        let stored = load(&self.store, &name)?;
-        require(
-            &stored,
-            "predict_proba",
-            stored.model.algorithm.is_classifier(),
-            "a classifier (logistic_reg or naive_bayes)",
-        )?;
+        let stored = load_classifier(&self.store, &name)?;
         match run(&stored, &args.args[1..], args.number_rows)? {
             Prediction::Classes { probability, .. } => Ok(ColumnarValue::Array(Arc::new(
                 Float64Array::from(probability),
