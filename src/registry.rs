@@ -14,9 +14,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use augur_ml::error::sqlstate;
 use augur_ml::{MlError, Model};
-use augur_udfs::store::{ModelStore, StoredModel, normalize_model_name};
+use augur_udfs::store::{Deployment, ModelStore, StoredModel, normalize_model_name};
 use datafusion::arrow::array::{
-    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::{Session, TableProvider};
@@ -41,11 +41,38 @@ struct ModelFile {
 
 type Index = BTreeMap<String, BTreeMap<u64, Arc<StoredModel>>>;
 
+/// `<model_dir>/<name>/deployed.json`: every version deployed, oldest first.
+#[derive(Debug, Serialize, Deserialize, Default, Clone)]
+struct DeployHistory {
+    history: Vec<u64>,
+}
+
+const DEPLOYED_FILE: &str = "deployed.json";
+
+/// The version a plain name serves: the latest deployed version that still
+/// exists, else the latest version.
+fn serving(
+    versions: &BTreeMap<u64, Arc<StoredModel>>,
+    history: Option<&DeployHistory>,
+) -> Option<u64> {
+    history
+        .and_then(|h| {
+            h.history
+                .iter()
+                .rev()
+                .find(|v| versions.contains_key(v))
+                .copied()
+        })
+        .or_else(|| versions.keys().next_back().copied())
+}
+
 /// Models on disk, indexed in memory.
 #[derive(Debug)]
 pub struct ModelRegistry {
     dir: PathBuf,
+    /// Lock order: `index` before `deployed`.
     index: RwLock<Index>,
+    deployed: RwLock<BTreeMap<String, DeployHistory>>,
 }
 
 fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> MlError {
@@ -62,6 +89,7 @@ impl ModelRegistry {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(|e| io_err("create", &dir, e))?;
         let mut index = Index::new();
+        let mut deployed = BTreeMap::new();
         for entry in fs::read_dir(&dir)
             .map_err(|e| io_err("read", &dir, e))?
             .flatten()
@@ -87,6 +115,19 @@ impl ModelRegistry {
                 if p.extension().and_then(|e| e.to_str()) != Some("json") {
                     continue;
                 }
+                if file.file_name() == DEPLOYED_FILE {
+                    match fs::read_to_string(&p)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| {
+                            serde_json::from_str::<DeployHistory>(&t).map_err(|e| e.to_string())
+                        }) {
+                        Ok(h) => {
+                            deployed.insert(entry.file_name().to_string_lossy().to_string(), h);
+                        }
+                        Err(e) => tracing::warn!("ignoring unreadable {}: {e}", p.display()),
+                    }
+                    continue;
+                }
                 match fs::read_to_string(&p)
                     .map_err(|e| e.to_string())
                     .and_then(|t| serde_json::from_str::<ModelFile>(&t).map_err(|e| e.to_string()))
@@ -109,7 +150,43 @@ impl ModelRegistry {
         Ok(Self {
             dir,
             index: RwLock::new(index),
+            deployed: RwLock::new(deployed),
         })
+    }
+
+    fn history(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, DeployHistory>> {
+        self.deployed.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes `name`'s deployment history durably, then publishes it.
+    fn set_history(&self, name: &str, history: DeployHistory) -> Result<(), MlError> {
+        let path = self.dir.join(name).join(DEPLOYED_FILE);
+        let text = serde_json::to_vec(&history)
+            .map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
+        write_atomic(&path, |f| f.write_all(&text)).map_err(|e| io_err("write", &path, e))?;
+        self.deployed
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), history);
+        Ok(())
+    }
+
+    /// `name` or `name@v` → (base name, explicit version).
+    fn split(name: &str) -> Result<(String, Option<u64>), MlError> {
+        let full = normalize_model_name(name, true)?;
+        Ok(match full.split_once('@') {
+            Some((b, v)) => (b.to_string(), v.parse::<u64>().ok()),
+            None => (full, None),
+        })
+    }
+
+    fn no_model(base: &str) -> MlError {
+        MlError::new(
+            sqlstate::UNDEFINED_OBJECT,
+            format!(
+                "model \"{base}\" does not exist; train it with CREATE MODEL {base} ... or see SELECT name FROM models"
+            ),
+        )
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
@@ -119,18 +196,12 @@ impl ModelRegistry {
 
 impl ModelStore for ModelRegistry {
     fn load(&self, name: &str) -> Result<Arc<StoredModel>, MlError> {
-        let full = normalize_model_name(name, true)?;
-        let (base, version) = match full.split_once('@') {
-            Some((b, v)) => (b.to_string(), v.parse::<u64>().ok()),
-            None => (full.clone(), None),
-        };
+        let (base, version) = Self::split(name)?;
         let index = self.read();
-        let versions = index.get(&base).ok_or_else(|| {
-            MlError::new(sqlstate::UNDEFINED_OBJECT, format!("model \"{base}\" does not exist; train it with CREATE MODEL {base} ... or see SELECT name FROM models"))
-        })?;
+        let versions = index.get(&base).ok_or_else(|| Self::no_model(&base))?;
         let found = match version {
             Some(v) => versions.get(&v),
-            None => versions.values().next_back(),
+            None => serving(versions, self.history().get(&base)).and_then(|v| versions.get(&v)),
         };
         found.cloned().ok_or_else(|| {
             MlError::new(
@@ -232,6 +303,10 @@ impl ModelStore for ModelRegistry {
                 crate::fsutil::sync_dir(&self.dir).map_err(|e| io_err("sync", &self.dir, e))?;
                 let _ = fs::remove_dir_all(&doomed);
                 versions.clear();
+                self.deployed
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&base);
                 n
             }
         };
@@ -248,13 +323,172 @@ impl ModelStore for ModelRegistry {
             .flat_map(|v| v.values().cloned())
             .collect())
     }
+
+    fn serving_version(&self, name: &str) -> Option<u64> {
+        let (base, _) = Self::split(name).ok()?;
+        let index = self.read();
+        serving(index.get(&base)?, self.history().get(&base))
+    }
+
+    fn deploy(&self, name: &str) -> Result<Deployment, MlError> {
+        let (base, version) = Self::split(name)?;
+        // the write lock keeps DROP MODEL and training out while the file is written
+        let index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        let versions = index.get(&base).ok_or_else(|| Self::no_model(&base))?;
+        let version = match version {
+            Some(v) if versions.contains_key(&v) => v,
+            Some(v) => {
+                return Err(MlError::new(
+                    sqlstate::UNDEFINED_OBJECT,
+                    format!(
+                        "model \"{base}\" has no version {v}; it has versions {:?}",
+                        versions.keys().collect::<Vec<_>>()
+                    ),
+                ));
+            }
+            None => *versions
+                .keys()
+                .next_back()
+                .ok_or_else(|| Self::no_model(&base))?,
+        };
+        let mut history = self.history().get(&base).cloned().unwrap_or_default();
+        let previous_version = serving(versions, Some(&history));
+        history.history.retain(|v| versions.contains_key(v));
+        history.history.push(version);
+        self.set_history(&base, history)?;
+        Ok(Deployment {
+            name: base,
+            version,
+            previous_version,
+        })
+    }
+
+    fn rollback(&self, name: &str) -> Result<Deployment, MlError> {
+        let (base, version) = Self::split(name)?;
+        if version.is_some() {
+            return Err(MlError::invalid(format!(
+                "ml_rollback takes a model name without a version; to serve a chosen version use ml_deploy('{base}@N')"
+            )));
+        }
+        let index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        let versions = index.get(&base).ok_or_else(|| Self::no_model(&base))?;
+        let mut history = self.history().get(&base).cloned().unwrap_or_default();
+        history.history.retain(|v| versions.contains_key(v));
+        let current = serving(versions, Some(&history)).ok_or_else(|| Self::no_model(&base))?;
+        // drop the current deployment; what was deployed before it is next,
+        // else (never deployed) the version trained before the current one
+        while history.history.last() == Some(&current) {
+            history.history.pop();
+        }
+        let target = match history.history.last() {
+            Some(v) => *v,
+            None => match versions.range(..current).next_back() {
+                Some((v, _)) => {
+                    history.history.push(*v);
+                    *v
+                }
+                None => {
+                    return Err(MlError::new(
+                        "55000",
+                        format!(
+                            "model \"{base}\" has nothing to roll back to: version {current} is served and no earlier version exists"
+                        ),
+                    ));
+                }
+            },
+        };
+        self.set_history(&base, history)?;
+        Ok(Deployment {
+            name: base,
+            version: target,
+            previous_version: Some(current),
+        })
+    }
+
+    fn export_model(&self, name: &str, path: &Path) -> Result<(Arc<StoredModel>, u64), MlError> {
+        let stored = self.load(name)?;
+        let file = ModelFile {
+            format: 1,
+            name: stored.name.clone(),
+            version: stored.version,
+            created_at_micros: stored.created_at_micros,
+            model: stored.model.clone(),
+        };
+        let text = serde_json::to_vec_pretty(&file)
+            .map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
+        if path.is_dir() {
+            return Err(MlError::invalid(format!(
+                "{} is a directory; give a file name such as {}/{}_v{}.json",
+                path.display(),
+                path.display(),
+                stored.name,
+                stored.version
+            )));
+        }
+        write_atomic(path, |f| f.write_all(&text)).map_err(|e| io_err("write", path, e))?;
+        Ok((stored, text.len() as u64))
+    }
+
+    fn import_model(&self, name: &str, path: &Path) -> Result<Arc<StoredModel>, MlError> {
+        let name = normalize_model_name(name, false)?;
+        let text = fs::read(path).map_err(|e| {
+            let state = if e.kind() == std::io::ErrorKind::NotFound {
+                "58P01"
+            } else {
+                sqlstate::IO_ERROR
+            };
+            MlError::new(
+                state,
+                format!("cannot read model file {}: {e}", path.display()),
+            )
+        })?;
+        let bad = |why: String| {
+            MlError::new(
+                "22P02",
+                format!(
+                    "{} is not an Augur model file ({why}); write one with ml_export_model",
+                    path.display()
+                ),
+            )
+        };
+        let file: ModelFile = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+        if file.format != 1 {
+            return Err(bad(format!(
+                "format {} is not supported; this Augur reads format 1",
+                file.format
+            )));
+        }
+        check_consistent(&file.model).map_err(bad)?;
+        self.save(&name, file.model)
+    }
+}
+
+/// Predicts one all-zero encoded row, so that a model file whose parameters do
+/// not fit its feature encoding is refused at import, not at the first query.
+fn check_consistent(model: &Model) -> Result<(), String> {
+    let width = model.encoder.width();
+    let probe = ndarray::Array2::<f64>::zeros((1, width));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        model.predict_encoded(&probe).map_err(|e| e.message)?;
+        if model.algorithm.is_classifier() {
+            model.class_probabilities(&probe).map_err(|e| e.message)?;
+        }
+        Ok::<(), String>(())
+    }));
+    match result {
+        Ok(r) => r,
+        Err(_) => Err(format!(
+            "its parameters do not fit its {width} encoded features"
+        )),
+    }
 }
 
 /// The `models` table: one row per model version, read live from the registry.
 ///
 /// Columns: `name text, version bigint, algorithm text, label text, classes text,
 /// features text, training_rows bigint, evaluation_rows bigint, metrics text
-/// (JSON), options text (JSON), created_at timestamptz`.
+/// (JSON), options text (JSON), deployed boolean (the version a plain name
+/// serves), created_at timestamptz`.
 #[derive(Debug)]
 pub struct ModelsTable {
     store: Arc<dyn ModelStore>,
@@ -277,6 +511,7 @@ impl ModelsTable {
             Field::new("evaluation_rows", DataType::Int64, false),
             Field::new("metrics", DataType::Utf8, false),
             Field::new("options", DataType::Utf8, false),
+            Field::new("deployed", DataType::Boolean, false),
             Field::new(
                 "created_at",
                 DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
@@ -314,6 +549,12 @@ impl ModelsTable {
             int(&|m| m.model.evaluation_rows as i64),
             text(&|m| serde_json::to_string(&m.model.metrics).ok()),
             text(&|m| serde_json::to_string(&m.model.options).ok()),
+            Arc::new(BooleanArray::from(
+                models
+                    .iter()
+                    .map(|m| self.store.serving_version(&m.name) == Some(m.version))
+                    .collect::<Vec<_>>(),
+            )),
             Arc::new(
                 TimestampMicrosecondArray::from(
                     models

@@ -57,6 +57,11 @@ async fn tables_and_models_survive_a_restart() {
         .unwrap()
         .get(0);
     assert_eq!(v, 2);
+    // a deployment of version 1 outlives the restart below
+    client
+        .simple_query("SELECT * FROM ml_deploy('churn@1')")
+        .await
+        .unwrap();
     client.simple_query("DROP TABLE scores").await.unwrap();
     drop(client);
     server.stop().await;
@@ -69,5 +74,14 @@ async fn tables_and_models_survive_a_restart() {
         "42P01",
         "a dropped table stays dropped"
     );
+    let served: i64 = client
+        .query_one(
+            "SELECT version FROM models WHERE name = 'churn' AND deployed",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(served, 1, "the deployed version is served after a restart");
     server.stop().await;
 }

@@ -2,7 +2,7 @@
 //!
 //! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`,
 //!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_cross_validate`, `ml_weights`, `ml_explain_predict`,
-//!   `ml_drop_model`;
+//!   `ml_drop_model`, `ml_deploy`, `ml_rollback`, `ml_export_model`, `ml_import_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
 //! - data preparation ([`preprocessing`]): `split_fraction`.
@@ -53,6 +53,16 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
         ml::ml_explain_predict::ml_explain_predict(store.clone()),
     );
     ctx.register_udtf("ml_weights", ml::ml_weights::ml_weights(store.clone()));
+    ctx.register_udtf("ml_deploy", ml::ml_deploy::ml_deploy(store.clone()));
+    ctx.register_udtf("ml_rollback", ml::ml_rollback::ml_rollback(store.clone()));
+    ctx.register_udtf(
+        "ml_export_model",
+        ml::ml_export_model::ml_export_model(store.clone()),
+    );
+    ctx.register_udtf(
+        "ml_import_model",
+        ml::ml_import_model::ml_import_model(store.clone()),
+    );
     ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));
     for f in preprocessing::functions() {
         ctx.register_udf(f);

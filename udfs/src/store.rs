@@ -2,6 +2,7 @@
 //! (`augur::registry::ModelRegistry`, on disk); tests may use an in-memory one.
 
 use std::fmt::Debug;
+use std::path::Path;
 use std::sync::Arc;
 
 use augur_ml::{MlError, Model};
@@ -30,6 +31,34 @@ pub trait ModelStore: Debug + Send + Sync {
     /// Removes every version of `name`, or version `v` for `name@v`, durably;
     /// returns how many versions were removed (0 when there was nothing).
     fn drop_model(&self, name: &str) -> Result<u64, MlError>;
+    /// The version `load(name)` serves for a plain `name`: the one chosen with
+    /// [`ModelStore::deploy`] while it exists, else the latest. `None` when the
+    /// model does not exist.
+    fn serving_version(&self, name: &str) -> Option<u64>;
+    /// Makes `name@version` (or the latest version for a plain `name`) the one
+    /// that a plain `name` resolves to, durably. Errors: 42704 when it does not exist.
+    fn deploy(&self, name: &str) -> Result<Deployment, MlError>;
+    /// Deploys again the version that was deployed before the current one.
+    /// Errors: 42704 for an unknown model; 55000 when there is nothing to roll back to.
+    fn rollback(&self, name: &str) -> Result<Deployment, MlError>;
+    /// Writes `name` (or `name@v`) to `path` as a self-contained model file,
+    /// atomically; returns the version written and the file's size in bytes.
+    fn export_model(&self, name: &str, path: &Path) -> Result<(Arc<StoredModel>, u64), MlError>;
+    /// Reads a file written by [`ModelStore::export_model`] (on this or another
+    /// Augur) and saves it as the next version of `name`. The model is checked
+    /// before anything is saved. Errors: 58P01 when the file does not exist,
+    /// 22P02 when it is not a consistent Augur model file.
+    fn import_model(&self, name: &str, path: &Path) -> Result<Arc<StoredModel>, MlError>;
+}
+
+/// The result of [`ModelStore::deploy`] and [`ModelStore::rollback`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub name: String,
+    /// The version now served for the plain name.
+    pub version: u64,
+    /// The version served before, if any.
+    pub previous_version: Option<u64>,
 }
 
 /// Checks and normalises a model name: case-insensitive, stored lower-case,

@@ -61,7 +61,7 @@ pub fn metrics_json(stored: &StoredModel) -> String {
     serde_json::to_string(&stored.model.metrics).unwrap_or_else(|_| "{}".into())
 }
 
-fn summary(stored: &StoredModel) -> Result<RecordBatch> {
+pub fn summary(stored: &StoredModel) -> Result<RecordBatch> {
     let m = &stored.model;
     Ok(RecordBatch::try_new(
         summary_schema(),
