@@ -106,6 +106,9 @@ pub struct Model {
     pub evaluation_rows: u64,
     /// Options as given at training.
     pub options: BTreeMap<String, String>,
+    /// Hyper-parameter tuning trials (`ml_tune`); empty for a plain training.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trials: Vec<crate::tune::Trial>,
 }
 
 /// Predictions for a batch of rows.

@@ -208,6 +208,7 @@ fn fit_split(
         training_rows: n_train as u64,
         evaluation_rows: n_eval as u64,
         options: opts.raw.clone(),
+        trials: Vec::new(),
     };
 
     match opts.algorithm {

@@ -13,6 +13,8 @@ pub mod ml_predict;
 pub mod ml_roc_curve;
 pub mod ml_rollback;
 pub mod ml_train;
+pub mod ml_trial_info;
+pub mod ml_tune;
 pub mod ml_weights;
 pub mod predict;
 pub mod predict_proba;
