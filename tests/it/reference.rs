@@ -261,3 +261,57 @@ async fn gaussian_naive_bayes_matches_scikit_learn() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_segment_models_match_scikit_learn_per_contract() {
+    let r = reference();
+    let want = &r["churn_per_contract"];
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    e.query("CREATE MODEL churn_seg OPTIONS (model_type = 'logistic_reg', input_label_cols = ['churn'], data_split_method = 'custom', data_split_col = 'is_eval', grouping_cols = ['contract']) AS SELECT * EXCLUDE (customer_id), customer_id % 5 = 0 AS is_eval FROM telco_customers")
+        .await
+        .unwrap();
+    // the stored held-out metrics pool the three segments' predictions
+    let m = e
+        .query("SELECT * FROM ml_evaluate('churn_seg')")
+        .await
+        .unwrap();
+    for name in ["roc_auc", "accuracy", "log_loss"] {
+        let (got, exp) = (
+            metric(&m, name),
+            want["pooled_test"][name].as_f64().unwrap(),
+        );
+        assert!(
+            (got - exp).abs() <= 1e-3,
+            "{name}: {got} vs scikit-learn {exp}"
+        );
+    }
+    // each segment's rows are scored by that segment's model
+    let b = e
+        .query("SELECT contract, roc_auc(churn = 'Yes', probability) FROM ml_predict('churn_seg', 'SELECT * FROM telco_customers WHERE customer_id % 5 = 0') GROUP BY contract ORDER BY contract")
+        .await
+        .unwrap();
+    let mut seen = 0;
+    for batch in &b {
+        let names = datafusion::arrow::compute::cast(
+            batch.column(0),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let names = names.as_string::<i32>();
+        let aucs = batch.column(1).as_primitive::<Float64Type>();
+        for i in 0..batch.num_rows() {
+            let exp = want["segments"][names.value(i)]["roc_auc"]
+                .as_f64()
+                .unwrap();
+            assert!(
+                (aucs.value(i) - exp).abs() <= 1e-3,
+                "{}: {} vs {exp}",
+                names.value(i),
+                aucs.value(i)
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 3);
+}

@@ -16,6 +16,7 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod options;
+pub mod segment;
 pub mod split;
 pub mod train;
 pub mod tune;

@@ -109,6 +109,9 @@ pub struct Model {
     /// Hyper-parameter tuning trials (`ml_tune`); empty for a plain training.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trials: Vec<crate::tune::Trial>,
+    /// Per-segment models (`grouping_cols`); `None` for a plain model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Box<crate::segment::Segments>>,
 }
 
 /// Predictions for a batch of rows.
@@ -132,6 +135,9 @@ pub enum Prediction {
 impl Model {
     /// Predicts for feature columns given in training order.
     pub fn predict(&self, columns: &[&ColumnValues]) -> Result<Prediction> {
+        if let Some(segments) = &self.segments {
+            return crate::segment::predict(self, segments, columns);
+        }
         let x = self.encoder.transform(columns)?;
         self.predict_encoded(&x)
     }

@@ -14,6 +14,7 @@
 //! | `data_split_eval_fraction` | random, auto_split | 0.2 | share of rows held out for evaluation |
 //! | `data_split_col` | custom | — | boolean column, TRUE marks an evaluation row; not a feature |
 //! | `seed` | all | 42 | seed of the random split and of k-means++ |
+//! | `grouping_cols` | all | — | one column: one model per value of it, plus an overall model (see `segment`) |
 //!
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
@@ -75,6 +76,7 @@ const VALID: &[&str] = &[
     "data_split_eval_fraction",
     "data_split_col",
     "seed",
+    "grouping_cols",
 ];
 
 impl TrainOptions {

@@ -36,7 +36,33 @@ pub fn fit(
     label_type: Option<LabelType>,
     opts: &TrainOptions,
 ) -> Result<Model> {
+    if let Some(group) = opts.raw.get("grouping_cols") {
+        return crate::segment::fit_segmented(columns, label_type, opts, group);
+    }
     fit_split(&columns, label_type, opts, None)
+}
+
+/// `fit` (of one model, never per segment) with the evaluation rows given.
+pub fn fit_with_eval(
+    columns: &[Column],
+    label_type: Option<LabelType>,
+    opts: &TrainOptions,
+    eval_rows: Vec<bool>,
+) -> Result<Model> {
+    fit_split(columns, label_type, opts, Some(eval_rows))
+}
+
+/// 0A000 for what per-segment models do not support yet.
+fn refuse_segments(opts_or_model: bool, what: &str) -> Result<()> {
+    if opts_or_model {
+        return Err(MlError::new(
+            sqlstate::FEATURE_NOT_SUPPORTED,
+            format!(
+                "{what} is not supported for per-segment models (grouping_cols); use it on a model of one segment's rows"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Folds of k-fold cross-validation allowed.
@@ -65,6 +91,7 @@ pub fn cross_validate(
             "{rows} rows cannot be split into {folds} folds"
         )));
     }
+    refuse_segments(opts.raw.contains_key("grouping_cols"), "cross-validation")?;
     if matches!(opts.split, SplitMethod::Custom(_)) {
         return Err(MlError::invalid(
             "cross-validation makes its own folds: remove data_split_method = 'custom'",
@@ -209,6 +236,7 @@ fn fit_split(
         evaluation_rows: n_eval as u64,
         options: opts.raw.clone(),
         trials: Vec::new(),
+        segments: None,
     };
 
     match opts.algorithm {
@@ -601,6 +629,9 @@ fn numeric_label(label: &Column) -> Result<Vec<f64>> {
 /// feature (by name) and, for supervised models, the label. Rows with a NULL
 /// label are skipped. Same metric names as the training summary.
 pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f64>> {
+    if model.segments.is_some() {
+        return crate::segment::evaluate(model, columns);
+    }
     let (x, label, keep) = encode_rows(model, columns)?;
     let mut m = BTreeMap::new();
     if x.nrows() == 0 {
@@ -691,6 +722,7 @@ fn class_indices(spec: &LabelSpec, col: &Column, keep: &[bool]) -> Result<Vec<us
 
 /// A classifier's rows with a non-NULL label: encoded features and class indices.
 fn labelled(model: &Model, columns: &[Column]) -> Result<(Array2<f64>, Vec<usize>)> {
+    refuse_segments(model.segments.is_some(), "a confusion matrix or ROC curve")?;
     let spec = model
         .label
         .as_ref()

@@ -70,6 +70,12 @@ impl TableFunctionImpl for MlExplainPredict {
             }
         };
         let stored = load(&self.store, &name)?;
+        if stored.model.segments.is_some() {
+            return Err(crate::error::sql_err(
+                crate::error::sqlstate::FEATURE_NOT_SUPPORTED,
+                "ml_explain_predict is not supported for per-segment models (grouping_cols) yet; train a model on one segment's rows to explain it",
+            ));
+        }
         let linear = matches!(
             stored.model.parameters,
             Parameters::Logistic { .. }

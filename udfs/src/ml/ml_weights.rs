@@ -49,6 +49,12 @@ impl TableFunctionImpl for MlWeights {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let name = literal_arg(args.exprs(), 0, "ml_weights", "the model name")?;
         let stored = load(&self.store, &name)?;
+        if stored.model.segments.is_some() {
+            return Err(crate::error::sql_err(
+                crate::error::sqlstate::FEATURE_NOT_SUPPORTED,
+                "ml_weights is not supported for per-segment models (grouping_cols) yet; train a model on one segment's rows to explain it",
+            ));
+        }
         let model = &stored.model;
         let linear = matches!(
             model.parameters,
