@@ -21,6 +21,11 @@ use crate::split::{canonical_order, row_fractions, row_hashes};
 
 /// Rows at or above which `auto_split` holds out an evaluation set.
 pub const AUTO_SPLIT_MIN_ROWS: usize = 500;
+
+/// L-BFGS stops when the gradient's norm falls below this times the training
+/// rows: linfa-logistic's loss is a sum over rows, so this is a tolerance on
+/// the mean log loss's gradient, the same at any row count.
+const GRADIENT_TOLERANCE: f64 = 1e-6;
 /// The silhouette in a training summary uses at most this many rows, picked
 /// by row hash (scikit-learn's `sample_size`); the `silhouette` aggregate uses
 /// all rows.
@@ -253,7 +258,7 @@ fn fit_split(
                 let fitted = LogisticRegression::default()
                     .alpha(opts.l2_reg)
                     .max_iterations(opts.max_iterations)
-                    .gradient_tolerance(1e-6)
+                    .gradient_tolerance(GRADIENT_TOLERANCE * x_fit.nrows() as f64)
                     .fit(&Dataset::new(x_fit.clone(), y_bool))
                     .map_err(failed)?;
                 // linfa orders labels itself: make `true` (the last class) the positive one.
@@ -266,7 +271,7 @@ fn fit_split(
                 let fitted = MultiLogisticRegression::default()
                     .alpha(opts.l2_reg)
                     .max_iterations(opts.max_iterations)
-                    .gradient_tolerance(1e-6)
+                    .gradient_tolerance(GRADIENT_TOLERANCE * x_fit.nrows() as f64)
                     .fit(&Dataset::new(x_fit.clone(), y_train))
                     .map_err(failed)?;
                 // a class with no training rows gets probability ~0
