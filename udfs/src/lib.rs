@@ -1,7 +1,7 @@
 //! Augur's SQL functions, one per file, grouped by area:
 //!
 //! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`,
-//!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_cross_validate`, `ml_weights`, `ml_explain_predict`,
+//!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_cross_validate`, `ml_weights`, `ml_feature_importance`, `ml_explain_predict`,
 //!   `ml_drop_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
@@ -51,6 +51,10 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
     ctx.register_udtf(
         "ml_explain_predict",
         ml::ml_explain_predict::ml_explain_predict(store.clone()),
+    );
+    ctx.register_udtf(
+        "ml_feature_importance",
+        ml::ml_feature_importance::ml_feature_importance(store.clone()),
     );
     ctx.register_udtf("ml_weights", ml::ml_weights::ml_weights(store.clone()));
     ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));

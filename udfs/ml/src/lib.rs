@@ -18,6 +18,7 @@ pub mod model;
 pub mod options;
 pub mod split;
 pub mod train;
+pub mod trees;
 
 pub use data::{Column, ColumnValues};
 pub use encoder::FeatureEncoder;

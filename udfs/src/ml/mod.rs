@@ -6,6 +6,7 @@ pub mod ml_cross_validate;
 pub mod ml_drop_model;
 pub mod ml_evaluate;
 pub mod ml_explain_predict;
+pub mod ml_feature_importance;
 pub mod ml_predict;
 pub mod ml_roc_curve;
 pub mod ml_train;
