@@ -2,7 +2,7 @@
 //!
 //! | option | applies to | default | meaning |
 //! |---|---|---|---|
-//! | `model_type` | all | required | `logistic_reg`, `linear_reg`, `kmeans` or `naive_bayes` (Gaussian) |
+//! | `model_type` | all | required | `logistic_reg`, `linear_reg`, `kmeans`, `naive_bayes` (Gaussian), `decision_tree_classifier`, `decision_tree_regressor`, `random_forest_classifier`, `random_forest_regressor` (see `trees`) |
 //! | `input_label_cols` | logistic_reg, linear_reg | required | the label column |
 //! | `num_clusters` | kmeans | 4 | k, from 1 to the row count |
 //! | `l2_reg` | logistic_reg, linear_reg | 1.0 (logistic), 0 (linear) | L2 penalty, ≥ 0 (see below) |
@@ -13,7 +13,13 @@
 //! | `data_split_method` | all | `auto_split` (`no_split` for kmeans) | `auto_split`, `random`, `custom`, `no_split` |
 //! | `data_split_eval_fraction` | random, auto_split | 0.2 | share of rows held out for evaluation |
 //! | `data_split_col` | custom | — | boolean column, TRUE marks an evaluation row; not a feature |
-//! | `seed` | all | 42 | seed of the random split and of k-means++ |
+//! | `seed` | all | 42 | seed of the random split, of k-means++ and of forests |
+//! | `max_tree_depth` | trees, forests | 6 (tree), 20 (forest) | depth limit, 1–100 |
+//! | `min_tree_child_weight` | trees, forests | 1 | least training rows in each child of a split |
+//! | `min_split_loss` | trees, forests | 0 | least weighted impurity decrease of a split, ≥ 0 |
+//! | `num_parallel_tree` | forests | 100 | trees in the forest, 1–1000 |
+//! | `subsample` | forests | 0.8 | bootstrap rows per tree (share of training rows), (0, 1] |
+//! | `colsample_bynode` | forests | 0.8 | share of features tried at each split, (0, 1] |
 //!
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
