@@ -315,3 +315,147 @@ async fn per_segment_models_match_scikit_learn_per_contract() {
     }
     assert_eq!(seen, 3);
 }
+
+/// Trains `model_type` with `options` on the churn split and returns the
+/// held-out metrics and the importances (feature → importance_gain).
+async fn churn_tree(
+    model_type: &str,
+    options: &str,
+) -> (Vec<RecordBatch>, std::collections::HashMap<String, f64>) {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    let sql = TRAIN_CHURN.replace(
+        "model_type = 'logistic_reg'",
+        &format!("model_type = '{model_type}'{options}"),
+    );
+    let t = std::time::Instant::now();
+    e.query(&sql).await.unwrap();
+    eprintln!("{model_type}{options}: fit {:?}", t.elapsed());
+    drop(e);
+    // a new engine on the same directory: the saved model reloads
+    let e = engine(dir.path()).await;
+    let m = e
+        .query("SELECT * FROM ml_evaluate('churn', 'SELECT * FROM telco_customers WHERE customer_id % 5 = 0')")
+        .await
+        .unwrap();
+    let imp = e
+        .query("SELECT feature, importance_gain FROM ml_feature_importance('churn')")
+        .await
+        .unwrap();
+    let mut out = std::collections::HashMap::new();
+    for b in &imp {
+        let f = b.column(0).as_string::<i32>();
+        let g = b.column(1).as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            out.insert(f.value(i).to_string(), g.value(i));
+        }
+    }
+    (m, out)
+}
+
+fn check_close(got: f64, want: f64, tol: f64, what: &str) {
+    eprintln!("{what}: {got} vs scikit-learn {want}");
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: {got} vs scikit-learn {want} (tolerance {tol})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decision_tree_matches_scikit_learn() {
+    let r = reference();
+    let want = &r["churn_trees"]["decision_tree_depth_6"];
+    let (m, imp) = churn_tree("decision_tree_classifier", ", max_tree_depth = 6").await;
+    for key in ["accuracy", "roc_auc"] {
+        let w = want["test"][key].as_f64().unwrap();
+        check_close(metric(&m, key), w, 0.01, key);
+    }
+    let total: f64 = imp.values().sum();
+    check_close(total, 1.0, 1e-9, "importances sum");
+    // Same CART: the splits above the first tie are identical, so their
+    // importances agree to rounding (contract holds the root split). Below,
+    // scikit-learn breaks ties between equivalent splits at random — e.g.
+    // tech_support = 'No internet service' and internet_service = 'No' split
+    // the rows identically — so the rest agree within 0.025.
+    let w = |f: &str| want["importance_gain"][f].as_f64().unwrap();
+    for f in [
+        "contract",
+        "monthly_charges",
+        "senior_citizen",
+        "phone_service",
+    ] {
+        check_close(imp[f], w(f), 1e-9, f);
+    }
+    for (f, v) in want["importance_gain"].as_object().unwrap() {
+        check_close(imp[f], v.as_f64().unwrap(), 0.025, f);
+    }
+    check_close(
+        imp["internet_service"] + imp["tech_support"],
+        w("internet_service") + w("tech_support"),
+        1e-9,
+        "internet_service + tech_support",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_forest_matches_scikit_learn_bagged_trees() {
+    let r = reference();
+    let want = &r["churn_trees"]["bagged_trees_50_depth_6"];
+    let (m, imp) = churn_tree(
+        "random_forest_classifier",
+        ", num_parallel_tree = 50, max_tree_depth = 6, subsample = 0.8, colsample_bynode = 1.0",
+    )
+    .await;
+    for key in ["accuracy", "roc_auc"] {
+        let w = want["test"][key].as_f64().unwrap();
+        check_close(metric(&m, key), w, 0.02, key);
+    }
+    let total: f64 = imp.values().sum();
+    check_close(total, 1.0, 1e-9, "importances sum");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_trees_match_scikit_learn() {
+    let r = reference();
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    for (model_type, options, key, tol) in [
+        (
+            // the same CART as scikit-learn: identical to rounding on this split
+            "decision_tree_regressor",
+            "max_tree_depth = 6",
+            "decision_tree_depth_6",
+            1e-6,
+        ),
+        (
+            "random_forest_regressor",
+            "max_tree_depth = 6, num_parallel_tree = 50, subsample = 0.8, colsample_bynode = 1.0",
+            "bagged_trees_50_depth_6",
+            0.02,
+        ),
+    ] {
+        let t = std::time::Instant::now();
+        e.query(&format!(
+            "CREATE OR REPLACE MODEL charges OPTIONS (model_type = '{model_type}', input_label_cols = ['monthly_charges'], {options}, \
+             data_split_method = 'custom', data_split_col = 'is_eval') \
+             AS SELECT * EXCLUDE (customer_id), customer_id % 5 = 0 AS is_eval FROM telco_customers"
+        ))
+        .await
+        .unwrap();
+        eprintln!("{model_type}: fit {:?}", t.elapsed());
+        let m = e
+            .query("SELECT * FROM ml_evaluate('charges')")
+            .await
+            .unwrap();
+        let want = &r["monthly_charges_trees"][key]["test"];
+        // rmse relative, r2 absolute
+        let (rmse, want_rmse) = (metric(&m, "rmse"), want["rmse"].as_f64().unwrap());
+        check_close(rmse / want_rmse, 1.0, tol, "rmse ratio");
+        check_close(
+            metric(&m, "r2_score"),
+            want["r2"].as_f64().unwrap(),
+            tol,
+            "r2",
+        );
+    }
+}

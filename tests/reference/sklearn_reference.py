@@ -365,6 +365,79 @@ def churn_per_contract(telco):
     return {"segments": per,
             "pooled_test": {"roc_auc": roc_auc_score(y, p), "accuracy": accuracy_score(y, (p >= 0.5).astype(int)),
                             "log_loss": log_loss(y, p)}}
+def churn_trees(telco):
+    """Decision tree (max_depth 6) and bagged trees (50 trees, max_depth 6,
+    80 % bootstrap rows, every feature at every split) on the churn features,
+    same preprocessing and split as churn_logreg; also a standard random forest
+    (max_features='sqrt' per split) for comparison. Importances are summed over
+    each input column's encoded features."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+    train, test = split(telco)
+    feats = [c for c in telco.columns if c not in ("customer_id", "churn")]
+    num_cols = [c for c in feats if telco[c].dtype.kind in "if"]
+    cat_cols = [c for c in feats if c not in num_cols]
+    pre = preprocessor(num_cols, cat_cols)
+    X_tr = pre.fit_transform(train[feats])
+    X_te = pre.transform(test[feats])
+    names = list(pre.get_feature_names_out())
+    owner = []
+    for n in names:
+        owner.append(n if n in num_cols else next(c for c in cat_cols if n.startswith(c + "_")))
+    y_tr = (train["churn"] == "Yes").astype(int).to_numpy()
+    y_te = (test["churn"] == "Yes").astype(int).to_numpy()
+
+    def block(m):
+        t0 = time.perf_counter()
+        m.fit(X_tr, y_tr)
+        fit_s = time.perf_counter() - t0
+        p = m.predict_proba(X_te)[:, 1]
+        pred = m.predict(X_te)
+        imp = {}
+        for o, v in zip(owner, m.feature_importances_):
+            imp[o] = imp.get(o, 0.0) + float(v)
+        return {"test": {"accuracy": accuracy_score(y_te, pred), "roc_auc": roc_auc_score(y_te, p),
+                         "f1": f1_score(y_te, pred)},
+                "importance_gain": imp, "fit_seconds": fit_s}
+
+    return {
+        "decision_tree_depth_6": block(DecisionTreeClassifier(max_depth=6, random_state=0)),
+        "bagged_trees_50_depth_6": block(RandomForestClassifier(
+            n_estimators=50, max_depth=6, max_features=None, max_samples=0.8, random_state=0)),
+        "random_forest_sqrt_50_depth_6": block(RandomForestClassifier(
+            n_estimators=50, max_depth=6, max_features="sqrt", max_samples=0.8, random_state=0)),
+    }
+
+
+def monthly_charges_trees(telco):
+    """Regression tree (max_depth 6) and bagged regression trees (50 trees,
+    max_depth 6, 80 % bootstrap rows, every feature at every split) of
+    monthly_charges on every other column, same preprocessing and split."""
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.tree import DecisionTreeRegressor
+    train, test = split(telco)
+    feats = [c for c in telco.columns if c not in ("customer_id", "monthly_charges")]
+    num_cols = [c for c in feats if telco[c].dtype.kind in "if"]
+    cat_cols = [c for c in feats if c not in num_cols]
+    pre = preprocessor(num_cols, cat_cols)
+    X_tr = pre.fit_transform(train[feats])
+    X_te = pre.transform(test[feats])
+    y_tr = train["monthly_charges"].to_numpy()
+    y_te = test["monthly_charges"].to_numpy()
+
+    def block(m):
+        t0 = time.perf_counter()
+        m.fit(X_tr, y_tr)
+        fit_s = time.perf_counter() - t0
+        p = m.predict(X_te)
+        return {"test": {"rmse": root_mean_squared_error(y_te, p), "r2": r2_score(y_te, p)},
+                "fit_seconds": fit_s}
+
+    return {
+        "decision_tree_depth_6": block(DecisionTreeRegressor(max_depth=6, random_state=0)),
+        "bagged_trees_50_depth_6": block(RandomForestRegressor(
+            n_estimators=50, max_depth=6, max_features=None, max_samples=0.8, random_state=0)),
+    }
 
 
 def main():
@@ -389,6 +462,8 @@ def main():
             "churn_cross_validation": churn_cross_validation(telco),
             "churn_gaussian_nb": churn_gaussian_nb(telco),
             "churn_per_contract": churn_per_contract(telco),
+            "churn_trees": churn_trees(telco),
+            "monthly_charges_trees": monthly_charges_trees(telco),
         }
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=2)

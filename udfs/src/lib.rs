@@ -2,7 +2,8 @@
 //!
 //! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`,
 //!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_cross_validate`, `ml_weights`, `ml_explain_predict`,
-//!   `ml_drop_model`, `ml_tune`, `ml_trial_info`, `ml_deploy`, `ml_rollback`, `ml_export_model`, `ml_import_model`;
+//!   `ml_feature_importance`, `ml_drop_model`, `ml_tune`, `ml_trial_info`, `ml_deploy`,
+//!   `ml_rollback`, `ml_export_model`, `ml_import_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
 //! - data preparation ([`preprocessing`]): `split_fraction`.
@@ -51,6 +52,10 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
     ctx.register_udtf(
         "ml_explain_predict",
         ml::ml_explain_predict::ml_explain_predict(store.clone()),
+    );
+    ctx.register_udtf(
+        "ml_feature_importance",
+        ml::ml_feature_importance::ml_feature_importance(store.clone()),
     );
     ctx.register_udtf("ml_weights", ml::ml_weights::ml_weights(store.clone()));
     ctx.register_udtf("ml_tune", ml::ml_tune::ml_tune(store.clone()));

@@ -19,6 +19,7 @@ pub mod options;
 pub mod segment;
 pub mod split;
 pub mod train;
+pub mod trees;
 pub mod tune;
 
 pub use data::{Column, ColumnValues};

@@ -21,6 +21,10 @@ pub enum Algorithm {
     LinearRegression,
     KMeans,
     NaiveBayes,
+    DecisionTreeClassifier,
+    RandomForestClassifier,
+    DecisionTreeRegressor,
+    RandomForestRegressor,
 }
 
 impl Algorithm {
@@ -31,8 +35,13 @@ impl Algorithm {
             "linear_reg" | "linear_regression" => Ok(Self::LinearRegression),
             "kmeans" | "k_means" => Ok(Self::KMeans),
             "naive_bayes" | "gaussian_nb" => Ok(Self::NaiveBayes),
+            "decision_tree_classifier" => Ok(Self::DecisionTreeClassifier),
+            "random_forest_classifier" => Ok(Self::RandomForestClassifier),
+            "decision_tree_regressor" => Ok(Self::DecisionTreeRegressor),
+            "random_forest_regressor" => Ok(Self::RandomForestRegressor),
             other => Err(MlError::invalid(format!(
-                "unknown model_type '{other}': valid are 'logistic_reg', 'linear_reg', 'kmeans', 'naive_bayes'"
+                "unknown model_type '{other}': valid are {}",
+                VALID_NAMES.join(", ")
             ))),
         }
     }
@@ -43,15 +52,59 @@ impl Algorithm {
             Self::LinearRegression => "linear_reg",
             Self::KMeans => "kmeans",
             Self::NaiveBayes => "naive_bayes",
+            Self::DecisionTreeClassifier => "decision_tree_classifier",
+            Self::RandomForestClassifier => "random_forest_classifier",
+            Self::DecisionTreeRegressor => "decision_tree_regressor",
+            Self::RandomForestRegressor => "random_forest_regressor",
         }
     }
     pub fn is_supervised(self) -> bool {
         !matches!(self, Self::KMeans)
     }
     pub fn is_classifier(self) -> bool {
-        matches!(self, Self::LogisticRegression | Self::NaiveBayes)
+        matches!(
+            self,
+            Self::LogisticRegression
+                | Self::NaiveBayes
+                | Self::DecisionTreeClassifier
+                | Self::RandomForestClassifier
+        )
+    }
+    /// Predicts a number (linear regression, regression trees).
+    pub fn is_regressor(self) -> bool {
+        matches!(
+            self,
+            Self::LinearRegression | Self::DecisionTreeRegressor | Self::RandomForestRegressor
+        )
+    }
+    pub fn is_tree(self) -> bool {
+        matches!(
+            self,
+            Self::DecisionTreeClassifier
+                | Self::RandomForestClassifier
+                | Self::DecisionTreeRegressor
+                | Self::RandomForestRegressor
+        )
+    }
+    pub fn is_forest(self) -> bool {
+        matches!(
+            self,
+            Self::RandomForestClassifier | Self::RandomForestRegressor
+        )
     }
 }
+
+/// The `model_type` values, quoted, for error messages.
+pub const VALID_NAMES: &[&str] = &[
+    "'logistic_reg'",
+    "'linear_reg'",
+    "'kmeans'",
+    "'naive_bayes'",
+    "'decision_tree_classifier'",
+    "'random_forest_classifier'",
+    "'decision_tree_regressor'",
+    "'random_forest_regressor'",
+];
 
 /// The label of a supervised model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +142,9 @@ pub enum Parameters {
     NaiveBayes {
         model: linfa_bayes::GaussianNb<f64, String>,
     },
+    /// Decision tree (one tree) or random forest: node tables with the
+    /// training class counts of every node (see `trees`).
+    Trees { trees: Vec<crate::trees::Tree> },
     /// One row per cluster.
     KMeans { centroids: Vec<Vec<f64>> },
 }
@@ -153,7 +209,10 @@ impl Model {
                 let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
                 Ok(Prediction::Classes { class, probability })
             }
-            Parameters::NaiveBayes { .. }
+            Parameters::Trees { trees } if trees.first().is_some_and(|t| t.regression) => {
+                Ok(Prediction::Values(crate::trees::values(trees, x)))
+            }
+            Parameters::NaiveBayes { .. } | Parameters::Trees { .. }
                 if self.label.as_ref().is_some_and(|l| l.classes.len() == 2) =>
             {
                 let p = self.class_probabilities(x)?;
@@ -161,7 +220,9 @@ impl Model {
                 let class = probability.iter().map(|p| usize::from(*p >= 0.5)).collect();
                 Ok(Prediction::Classes { class, probability })
             }
-            Parameters::Multinomial { .. } | Parameters::NaiveBayes { .. } => {
+            Parameters::Multinomial { .. }
+            | Parameters::NaiveBayes { .. }
+            | Parameters::Trees { .. } => {
                 let p = self.class_probabilities(x)?;
                 let (class, probability) = p
                     .rows()
@@ -244,6 +305,10 @@ impl Model {
                 }
                 Ok(p)
             }
+            Parameters::Trees { trees } if self.algorithm.is_classifier() => {
+                let k = self.label.as_ref().map_or(0, |l| l.classes.len());
+                Ok(crate::trees::probabilities(trees, x, k))
+            }
             _ => Err(MlError::invalid("class probabilities need a classifier")),
         }
     }
@@ -295,6 +360,36 @@ impl Model {
                         a
                     })
                     .collect()
+            })
+            .collect())
+    }
+
+    /// Tree models: per input column in training order, the number of
+    /// splits on it over all trees (BigQuery ML's `importance_weight`) and its
+    /// share of the total weighted Gini decrease (scikit-learn's
+    /// `feature_importances_`, summed over a column's one-hot categories;
+    /// columns sum to 1). Errors with 22023 for other models.
+    pub fn feature_importance(&self) -> Result<Vec<(String, u64, f64)>> {
+        let Parameters::Trees { trees } = &self.parameters else {
+            return Err(MlError::invalid(format!(
+                "feature importances need a tree model (decision_tree_classifier, decision_tree_regressor, random_forest_classifier, random_forest_regressor); the model is {}",
+                self.algorithm.name()
+            )));
+        };
+        let encoded = self.encoder.encoded_columns();
+        let (gain, splits) = crate::trees::importances(trees, encoded.len());
+        Ok(self
+            .feature_names()
+            .into_iter()
+            .map(|name| {
+                let (mut w, mut g) = (0, 0.0);
+                for (j, (f, _)) in encoded.iter().enumerate() {
+                    if f == name {
+                        w += splits[j];
+                        g += gain[j];
+                    }
+                }
+                (name.to_string(), w, g)
             })
             .collect())
     }

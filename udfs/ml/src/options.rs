@@ -2,7 +2,7 @@
 //!
 //! | option | applies to | default | meaning |
 //! |---|---|---|---|
-//! | `model_type` | all | required | `logistic_reg`, `linear_reg`, `kmeans` or `naive_bayes` (Gaussian) |
+//! | `model_type` | all | required | `logistic_reg`, `linear_reg`, `kmeans`, `naive_bayes` (Gaussian), `decision_tree_classifier`, `decision_tree_regressor`, `random_forest_classifier`, `random_forest_regressor` (see `trees`) |
 //! | `input_label_cols` | logistic_reg, linear_reg | required | the label column |
 //! | `num_clusters` | kmeans | 4 | k, from 1 to the row count |
 //! | `l2_reg` | logistic_reg, linear_reg | 1.0 (logistic), 0 (linear) | L2 penalty, ≥ 0 (see below) |
@@ -13,8 +13,14 @@
 //! | `data_split_method` | all | `auto_split` (`no_split` for kmeans) | `auto_split`, `random`, `custom`, `no_split` |
 //! | `data_split_eval_fraction` | random, auto_split | 0.2 | share of rows held out for evaluation |
 //! | `data_split_col` | custom | — | boolean column, TRUE marks an evaluation row; not a feature |
-//! | `seed` | all | 42 | seed of the random split and of k-means++ |
+//! | `seed` | all | 42 | seed of the random split, of k-means++ and of forests |
 //! | `grouping_cols` | all | — | one column: one model per value of it, plus an overall model (see `segment`) |
+//! | `max_tree_depth` | trees, forests | 6 (tree), 20 (forest) | depth limit, 1–100 |
+//! | `min_tree_child_weight` | trees, forests | 1 | least training rows in each child of a split |
+//! | `min_split_loss` | trees, forests | 0 | least weighted impurity decrease of a split, ≥ 0 |
+//! | `num_parallel_tree` | forests | 100 | trees in the forest, 1–1000 |
+//! | `subsample` | forests | 0.8 | bootstrap rows per tree (share of training rows), (0, 1] |
+//! | `colsample_bynode` | forests | 0.8 | share of features tried at each split, (0, 1] |
 //!
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
@@ -33,7 +39,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{MlError, Result};
-use crate::model::Algorithm;
+use crate::model::{Algorithm, VALID_NAMES};
+use crate::trees::TreeOptions;
 
 /// How rows are divided between training and evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +66,8 @@ pub struct TrainOptions {
     pub split: SplitMethod,
     pub eval_fraction: f64,
     pub seed: u64,
+    /// Decision tree and random forest settings.
+    pub tree: TreeOptions,
     /// The options exactly as given, for the registry.
     pub raw: BTreeMap<String, String>,
 }
@@ -77,7 +86,17 @@ const VALID: &[&str] = &[
     "data_split_col",
     "seed",
     "grouping_cols",
+    "max_tree_depth",
+    "min_split_loss",
+    "min_tree_child_weight",
+    "num_parallel_tree",
+    "subsample",
+    "colsample_bynode",
 ];
+
+/// Options of tree models, and those of forests only.
+const TREE_OPTIONS: &[&str] = &["max_tree_depth", "min_split_loss", "min_tree_child_weight"];
+const FOREST_OPTIONS: &[&str] = &["num_parallel_tree", "subsample", "colsample_bynode"];
 
 impl TrainOptions {
     /// Parses `key = value, key = value` text (values may be quoted with `'`).
@@ -122,9 +141,10 @@ impl TrainOptions {
         let algorithm = match get("model_type").map(str::to_ascii_lowercase).as_deref() {
             Some(t) => Algorithm::from_name(t)?,
             None => {
-                return Err(MlError::invalid(
-                    "option model_type is required: one of 'logistic_reg', 'linear_reg', 'kmeans', 'naive_bayes'",
-                ));
+                return Err(MlError::invalid(format!(
+                    "option model_type is required: one of {}",
+                    VALID_NAMES.join(", ")
+                )));
             }
         };
         let label = get("input_label_cols").map(|s| s.to_string());
@@ -170,6 +190,7 @@ impl TrainOptions {
             ));
         }
         if get("l2_reg").is_some() && matches!(algorithm, Algorithm::KMeans | Algorithm::NaiveBayes)
+            || get("l2_reg").is_some() && algorithm.is_tree()
         {
             return Err(MlError::invalid(format!(
                 "{} takes no l2_reg",
@@ -179,7 +200,7 @@ impl TrainOptions {
         let default_iters = match algorithm {
             Algorithm::KMeans => 300,
             Algorithm::LinearRegression => 1000,
-            Algorithm::LogisticRegression | Algorithm::NaiveBayes => 500,
+            _ => 500,
         };
         let max_iterations =
             parse_num::<u64>(get("max_iterations"), "max_iterations", default_iters)?;
@@ -240,6 +261,7 @@ impl TrainOptions {
             ));
         }
         let seed = parse_num::<u64>(get("seed"), "seed", 42)?;
+        let tree = tree_options(algorithm, &get, seed)?;
         Ok(Self {
             algorithm,
             label,
@@ -252,9 +274,84 @@ impl TrainOptions {
             split,
             eval_fraction,
             seed,
+            tree,
             raw,
         })
     }
+}
+
+/// Validates the tree options: only for tree models (forest options only for
+/// forests), each within its range (22023 otherwise).
+fn tree_options<'a>(
+    algorithm: Algorithm,
+    get: &impl Fn(&str) -> Option<&'a str>,
+    seed: u64,
+) -> Result<TreeOptions> {
+    let forest = algorithm.is_forest();
+    for key in TREE_OPTIONS.iter().chain(FOREST_OPTIONS) {
+        let for_forests = FOREST_OPTIONS.contains(key);
+        let allowed = if for_forests {
+            forest
+        } else {
+            algorithm.is_tree()
+        };
+        if get(key).is_some() && !allowed {
+            return Err(MlError::invalid(format!(
+                "option {key} does not apply to model_type '{}'; it is for {}",
+                algorithm.name(),
+                if for_forests {
+                    "random_forest_classifier and random_forest_regressor"
+                } else {
+                    "decision_tree_classifier, decision_tree_regressor, random_forest_classifier and random_forest_regressor"
+                }
+            )));
+        }
+    }
+    let default_depth = if forest { 20 } else { 6 };
+    let max_depth = parse_num::<usize>(get("max_tree_depth"), "max_tree_depth", default_depth)?;
+    if !(1..=100).contains(&max_depth) {
+        return Err(MlError::invalid(format!(
+            "max_tree_depth must be between 1 and 100, got {max_depth}"
+        )));
+    }
+    let min_split_loss = parse_num::<f64>(get("min_split_loss"), "min_split_loss", 0.0)?;
+    if !(min_split_loss.is_finite() && min_split_loss >= 0.0) {
+        return Err(MlError::invalid(
+            "min_split_loss must be a finite number >= 0",
+        ));
+    }
+    let min_child_rows =
+        parse_num::<usize>(get("min_tree_child_weight"), "min_tree_child_weight", 1)?;
+    if min_child_rows < 1 {
+        return Err(MlError::invalid(
+            "min_tree_child_weight must be a whole number >= 1 (training rows in each child of a split)",
+        ));
+    }
+    let trees = parse_num::<usize>(get("num_parallel_tree"), "num_parallel_tree", 100)?;
+    if !(1..=1000).contains(&trees) {
+        return Err(MlError::invalid(format!(
+            "num_parallel_tree must be between 1 and 1000, got {trees}"
+        )));
+    }
+    let fraction = |key: &str, default: f64| -> Result<f64> {
+        let v = parse_num::<f64>(get(key), key, default)?;
+        if v > 0.0 && v <= 1.0 {
+            Ok(v)
+        } else {
+            Err(MlError::invalid(format!(
+                "{key} must be in (0, 1], got {v}"
+            )))
+        }
+    };
+    Ok(TreeOptions {
+        max_depth,
+        min_split_loss,
+        min_child_rows,
+        trees: if forest { trees } else { 1 },
+        subsample: fraction("subsample", 0.8)?,
+        colsample_bynode: fraction("colsample_bynode", 0.8)?,
+        seed,
+    })
 }
 
 fn parse_num<T: std::str::FromStr>(value: Option<&str>, key: &str, default: T) -> Result<T> {

@@ -315,6 +315,61 @@ fn fit_split(
                 model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
             }
         }
+        Algorithm::DecisionTreeClassifier | Algorithm::RandomForestClassifier => {
+            let (spec, y, y_train) = classifier_labels(label, label_type, &train_mask, &order)?;
+            if x_fit.ncols() == 0 {
+                return Err(MlError::invalid(
+                    "every feature column is constant in the training rows",
+                ));
+            }
+            let y_fit = y_train.to_vec();
+            let target = crate::trees::Target::Classes(&y_fit, spec.classes.len());
+            let trees = if opts.algorithm.is_forest() {
+                crate::trees::fit_forest(&x_fit, target, &opts.tree)?
+            } else {
+                vec![crate::trees::fit_tree(&x_fit, target, &opts.tree)?]
+            };
+            model.parameters = Parameters::Trees { trees };
+            let y_eval = masked(&y, &eval);
+            model.label = Some(spec);
+            if !y_eval.is_empty() {
+                model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
+            }
+        }
+        Algorithm::DecisionTreeRegressor | Algorithm::RandomForestRegressor => {
+            let label = label.ok_or_else(|| MlError::invalid("a regressor needs a label"))?;
+            let y = numeric_label(label)?;
+            let y_train = permuted(&masked(&y, &train_mask), &order).to_vec();
+            if x_fit.ncols() == 0 {
+                return Err(MlError::invalid(
+                    "every feature column is constant in the training rows",
+                ));
+            }
+            let target = crate::trees::Target::Values(&y_train);
+            let trees = if opts.algorithm.is_forest() {
+                crate::trees::fit_forest(&x_fit, target, &opts.tree)?
+            } else {
+                vec![crate::trees::fit_tree(&x_fit, target, &opts.tree)?]
+            };
+            model.parameters = Parameters::Trees { trees };
+            model.label = Some(LabelSpec {
+                name: label.name.clone(),
+                label_type: LabelType::Float,
+                classes: vec![],
+            });
+            let y_eval = masked(&y, &eval);
+            if !y_eval.is_empty()
+                && let Prediction::Values(p) = model.predict_encoded(&x_eval)?
+            {
+                insert(&mut model.metrics, "rmse", metrics::rmse(&y_eval, &p));
+                insert(&mut model.metrics, "mae", metrics::mae(&y_eval, &p));
+                insert(
+                    &mut model.metrics,
+                    "r2_score",
+                    metrics::r2_score(&y_eval, &p),
+                );
+            }
+        }
         Algorithm::LinearRegression => {
             let label = label.ok_or_else(|| MlError::invalid("linear_reg needs a label"))?;
             let y = numeric_label(label)?;

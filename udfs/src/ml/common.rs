@@ -54,7 +54,7 @@ pub fn load(store: &Arc<dyn ModelStore>, name: &str) -> Result<Arc<StoredModel>>
 pub fn predict_type(model: &Model) -> DataType {
     match (model.algorithm, model.label.as_ref().map(|l| l.label_type)) {
         (Algorithm::KMeans, _) => DataType::Int64,
-        (Algorithm::LinearRegression, _) => DataType::Float64,
+        (a, _) if a.is_regressor() => DataType::Float64,
         (_, Some(LabelType::Integer)) => DataType::Int64,
         (_, Some(LabelType::Boolean)) => DataType::Boolean,
         (_, Some(LabelType::Float)) => DataType::Float64,

@@ -83,10 +83,15 @@ impl TableFunctionImpl for MlPredict {
             .unwrap_or_default();
         match stored.model.algorithm {
             Algorithm::KMeans => out.push(call(&self.predict).alias("centroid_id")),
-            Algorithm::LinearRegression => {
+            Algorithm::LinearRegression
+            | Algorithm::DecisionTreeRegressor
+            | Algorithm::RandomForestRegressor => {
                 out.push(call(&self.predict).alias(format!("predicted_{label}")))
             }
-            Algorithm::LogisticRegression | Algorithm::NaiveBayes => {
+            Algorithm::LogisticRegression
+            | Algorithm::NaiveBayes
+            | Algorithm::DecisionTreeClassifier
+            | Algorithm::RandomForestClassifier => {
                 out.push(call(&self.predict).alias(format!("predicted_{label}")));
                 out.push(call(&self.predict_proba).alias("probability"));
             }

@@ -8,6 +8,7 @@ pub mod ml_drop_model;
 pub mod ml_evaluate;
 pub mod ml_explain_predict;
 pub mod ml_export_model;
+pub mod ml_feature_importance;
 pub mod ml_import_model;
 pub mod ml_predict;
 pub mod ml_roc_curve;
