@@ -53,3 +53,11 @@ print(desc.to_string())
 for col in ["tenure", "monthly_charges", "total_charges", "contract"]:
     print(col, "nulls", int(d[col].isna().sum()), "nunique", d[col].nunique(),
           "top", d[col].value_counts().head(3).to_dict())
+
+# polynomial_expand: PolynomialFeatures(include_bias=False) on (2, 3)
+from sklearn.preprocessing import PolynomialFeatures  # noqa: E402
+
+for degree in (2, 3):
+    pf = PolynomialFeatures(degree, include_bias=False).fit([[2, 3]])
+    print(f"polynomial_expand degree {degree}:", dict(zip(pf.get_feature_names_out(["a", "b"]), pf.transform([[2, 3]])[0])))
+print("feature_cross customer 1:", d.loc[d.customer_id == 1, ["contract", "internet_service", "payment_method"]].to_dict("records"))

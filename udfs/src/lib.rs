@@ -5,10 +5,12 @@
 //!   `ml_drop_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
-//! - data preparation ([`preprocessing`]): `split_fraction`, `bucketize`,
+//! - data preparation ([`preprocessing`]): `split_fraction`, `bucketize`, `ngrams`,
+//!   `polynomial_expand`, `feature_cross`,
 //!   `hash_bucketize` and the window functions `standard_scaler`,
 //!   `min_max_scaler`, `max_abs_scaler`, `robust_scaler`, `imputer`,
-//!   `label_encoder`, `quantile_bucketize`, `outlier_zscore`, `outlier_iqr`;
+//!   `label_encoder`, `one_hot_encoder`, `quantile_bucketize`, `outlier_zscore`,
+//!   `outlier_iqr`;
 //! - data cleaning: the `ml_profile` table function.
 //!
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.

@@ -9,15 +9,18 @@
 mod window;
 
 pub mod bucketize;
+pub mod feature_cross;
 pub mod hash_bucketize;
 pub mod imputer;
 pub mod label_encoder;
 pub mod max_abs_scaler;
 pub mod min_max_scaler;
 pub mod ml_profile;
+pub mod ngrams;
 pub mod one_hot_encoder;
 pub mod outlier_iqr;
 pub mod outlier_zscore;
+pub mod polynomial_expand;
 pub mod quantile_bucketize;
 pub mod robust_scaler;
 pub mod split_fraction;
@@ -31,6 +34,9 @@ pub fn functions() -> Vec<ScalarUDF> {
         split_fraction::split_fraction(),
         bucketize::bucketize(),
         hash_bucketize::hash_bucketize(),
+        ngrams::ngrams(),
+        polynomial_expand::polynomial_expand(),
+        feature_cross::feature_cross(),
     ]
 }
 
