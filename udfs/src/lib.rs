@@ -10,7 +10,7 @@
 //!   `hash_bucketize` and the window functions `standard_scaler`,
 //!   `min_max_scaler`, `max_abs_scaler`, `robust_scaler`, `imputer`,
 //!   `label_encoder`, `one_hot_encoder`, `quantile_bucketize`, `outlier_zscore`,
-//!   `outlier_iqr`;
+//!   `outlier_iqr`, `bag_of_words`, `tf_idf`;
 //! - data cleaning: the `ml_profile` table function.
 //!
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.

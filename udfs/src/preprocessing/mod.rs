@@ -8,6 +8,7 @@
 
 mod window;
 
+pub mod bag_of_words;
 pub mod bucketize;
 pub mod feature_cross;
 pub mod hash_bucketize;
@@ -25,6 +26,7 @@ pub mod quantile_bucketize;
 pub mod robust_scaler;
 pub mod split_fraction;
 pub mod standard_scaler;
+pub mod tf_idf;
 
 use datafusion::logical_expr::{ScalarUDF, WindowUDF};
 
@@ -53,5 +55,7 @@ pub fn window_functions() -> Vec<WindowUDF> {
         quantile_bucketize::quantile_bucketize(),
         outlier_zscore::outlier_zscore(),
         outlier_iqr::outlier_iqr(),
+        bag_of_words::bag_of_words(),
+        tf_idf::tf_idf(),
     ]
 }

@@ -30,7 +30,8 @@ use super::label_encoder::{vocabulary, vocabulary_params};
 use super::window::{partition_function, string_param, texts};
 use crate::error::invalid;
 
-fn fields() -> Fields {
+/// The struct fields `index bigint, value float8`.
+pub fn struct_fields() -> Fields {
     Fields::from(vec![
         Field::new("index", DataType::Int64, false),
         Field::new("value", DataType::Float64, false),
@@ -40,7 +41,7 @@ fn fields() -> Fields {
 /// The output type: a list of `struct(index bigint, value float8)`.
 pub fn output_type() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(
-        DataType::Struct(fields()),
+        DataType::Struct(struct_fields()),
         true,
     )))
 }
@@ -103,12 +104,15 @@ fn compute(values: &ArrayRef, params: &[Option<ScalarValue>]) -> Result<ArrayRef
         .collect();
     let n = v.len();
     let structs = StructArray::try_new(
-        fields(),
+        struct_fields(),
         vec![Arc::new(index) as ArrayRef, Arc::new(value)],
         None,
     )?;
     let list = ListArray::try_new(
-        Arc::new(Field::new_list_field(DataType::Struct(fields()), true)),
+        Arc::new(Field::new_list_field(
+            DataType::Struct(struct_fields()),
+            true,
+        )),
         OffsetBuffer::from_lengths(std::iter::repeat_n(1, n)),
         Arc::new(structs),
         None,
