@@ -61,3 +61,9 @@ for degree in (2, 3):
     pf = PolynomialFeatures(degree, include_bias=False).fit([[2, 3]])
     print(f"polynomial_expand degree {degree}:", dict(zip(pf.get_feature_names_out(["a", "b"]), pf.transform([[2, 3]])[0])))
 print("feature_cross customer 1:", d.loc[d.customer_id == 1, ["contract", "internet_service", "payment_method"]].to_dict("records"))
+
+# robust_scaler options
+X = [[1], [2], [3], [4], [10]]
+show("robust_scaler quantile_range (10, 90):", RobustScaler(quantile_range=(10, 90)).fit_transform(X).ravel())
+show("robust_scaler with_centering=False:", RobustScaler(with_centering=False).fit_transform(X).ravel())
+show("robust_scaler with_scaling=False:", RobustScaler(with_scaling=False).fit_transform(X).ravel())
