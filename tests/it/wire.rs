@@ -205,3 +205,44 @@ async fn driver_habits_work_parameters_deallocate_and_changed_result_types() {
     assert!(label == "Yes" || label == "No");
     server.stop().await;
 }
+
+/// Arrays of structs (`one_hot_encoder`), text arrays (`ngrams`) and structs
+/// (`polynomial_expand`) travel as PostgreSQL arrays and records, in the simple
+/// and the extended protocol.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preprocessing_arrays_and_structs_reach_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    let sql = "SELECT customer_id, one_hot_encoder(contract) OVER () AS e, \
+               ngrams(['a', 'b', 'c'], [1, 2]) AS n, \
+               polynomial_expand(named_struct('a', 2, 'b', 3)) AS p \
+               FROM telco_customers ORDER BY customer_id LIMIT 2";
+    let rows: Vec<_> = client
+        .simple_query(sql)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    // customer 1: month-to-month (index 1), customer 2: one year (index 2)
+    assert_eq!(rows[0].get("e"), Some(r#"{"(1,1.0)"}"#));
+    assert_eq!(rows[1].get("e"), Some(r#"{"(2,1.0)"}"#));
+    assert_eq!(rows[0].get("n"), Some(r#"{a,"a b",b,"b c",c}"#));
+    assert_eq!(rows[0].get("p"), Some("(2.0,3.0,4.0,6.0,9.0)"));
+    // extended protocol: the whole row arrives; a field picked out decodes
+    let rows = client.query(sql, &[]).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let idx = client
+        .query_one(
+            "SELECT e[1]['index'] FROM (SELECT customer_id, one_hot_encoder(contract) OVER () AS e FROM telco_customers) WHERE customer_id = 2",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(idx.get::<_, i64>(0), 2);
+    server.stop().await;
+}

@@ -6,7 +6,13 @@
 //!   `ml_rollback`, `ml_export_model`, `ml_import_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
-//! - data preparation ([`preprocessing`]): `split_fraction`.
+//! - data preparation ([`preprocessing`]): `split_fraction`, `bucketize`, `ngrams`,
+//!   `polynomial_expand`, `feature_cross`,
+//!   `hash_bucketize` and the window functions `standard_scaler`,
+//!   `min_max_scaler`, `max_abs_scaler`, `robust_scaler`, `imputer`,
+//!   `label_encoder`, `one_hot_encoder`, `quantile_bucketize`, `outlier_zscore`,
+//!   `outlier_iqr`, `bag_of_words`, `tf_idf`;
+//! - data cleaning: the `ml_profile` table function.
 //!
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.
 //! Errors carry PostgreSQL SQLSTATE codes through [`error::to_df`].
@@ -76,6 +82,10 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
     ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));
     for f in preprocessing::functions() {
         ctx.register_udf(f);
+    }
+    ctx.register_udtf("ml_profile", preprocessing::ml_profile::ml_profile());
+    for f in preprocessing::window_functions() {
+        ctx.register_udwf(f);
     }
     for f in metrics::functions() {
         ctx.register_udaf(f);
