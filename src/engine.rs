@@ -101,11 +101,29 @@ impl EngineBuilder {
             ModelRegistry::open(&model_dir).map_err(|e| SqlError::new(e.sqlstate, e.message))?,
         );
         let store: Arc<dyn ModelStore> = registry.clone();
+        let stock_udfs: Vec<String> = ctx.state().scalar_functions().keys().cloned().collect();
+        let stock_tables: Vec<String> = ctx.state().table_functions().keys().cloned().collect();
         augur_udfs::register_all(&ctx, store.clone());
+        let ours = |now: Vec<String>, before: &[String]| {
+            let mut v: Vec<String> = now.into_iter().filter(|n| !before.contains(n)).collect();
+            v.sort();
+            v
+        };
+        let augur_udfs = ours(
+            ctx.state().scalar_functions().keys().cloned().collect(),
+            &stock_udfs,
+        );
+        let augur_tables = ours(
+            ctx.state().table_functions().keys().cloned().collect(),
+            &stock_tables,
+        );
         ctx.register_table("models", Arc::new(ModelsTable::new(store)))?;
         ctx.register_udf(version_udf());
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
             .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_catalog: {e}")))?;
+        crate::pg_functions::register(&ctx, DATABASE, &augur_udfs, &augur_tables)
+            .await
+            .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_proc: {e}")))?;
         let catalog = Arc::new(TableCatalog::new(&data_dir));
         let tables = catalog.load_all(&ctx).await?;
         tracing::info!("data directory {}: tables {:?}", data_dir.display(), tables);

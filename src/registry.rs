@@ -574,8 +574,10 @@ impl TableProvider for ModelsTable {
     fn schema(&self) -> SchemaRef {
         Self::schema_ref()
     }
+    /// A table (relkind `r`) for the catalogs, so that psql's `\dt`, SQLAlchemy's
+    /// `get_table_names` and BI tools' table pickers list it with the data tables.
     fn table_type(&self) -> TableType {
-        TableType::View
+        TableType::Base
     }
     async fn scan(
         &self,

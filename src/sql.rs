@@ -23,6 +23,8 @@ use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser
 
 use crate::errors::SqlError;
 
+mod rewrites;
+
 /// Parses one or more `;`-separated statements.
 pub struct SqlParser {
     compat: PostgresCompatibilityParser,
@@ -95,6 +97,9 @@ impl SqlParser {
                     },
                 }
             }
+        }
+        for st in &mut out {
+            rewrites::postgres_compat(st);
         }
         Ok(out)
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
@@ -101,6 +102,86 @@ fn command_tag(tag: &str) -> Tag {
     }
 }
 
+/// Cancel requests: pgwire runs each `do_query` against the connection's
+/// cancel channel (BackendKeyData + CancelRequest → 57014), but the rows of a
+/// result are computed while they stream, after `do_query` returned. This
+/// takes a new channel for the stream as the last step of `do_query` (pgwire
+/// polls the query before its own channel, so the query has completed when
+/// that channel closes) and ends the stream with 57014 when a cancel request
+/// comes. The signal stays pending when the next query takes the channel.
+type CancelSignal = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
+
+async fn cancel_signal<C: ClientInfo>(client: &C) -> CancelSignal {
+    use futures::FutureExt;
+    let rx = match client
+        .session_extensions()
+        .get::<Arc<pgwire::api::ConnectionHandle>>()
+    {
+        Some(handle) => Some(handle.start_query().await),
+        None => None,
+    };
+    async move {
+        let fired = match rx {
+            Some(rx) => rx.await.is_ok(),
+            None => false,
+        };
+        if !fired {
+            futures::future::pending::<()>().await
+        }
+    }
+    .boxed()
+    .shared()
+}
+
+fn cancelled() -> PgWireError {
+    to_pg(SqlError::new(
+        "57014",
+        "canceling statement due to user request",
+    ))
+}
+
+/// `response` with its row stream ending in 57014 on a cancel request.
+async fn with_cancel<C: ClientInfo>(client: &C, response: Response) -> Response {
+    match response {
+        Response::Query(mut q) => {
+            // the last await of do_query (see CancelSignal)
+            let signal = cancel_signal(client).await;
+            q.data_rows = cancellable(q.data_rows, signal);
+            Response::Query(q)
+        }
+        other => other,
+    }
+}
+
+/// Ends a result stream with error 57014 when the cancel signal comes.
+fn cancellable(
+    rows: pgwire::api::results::SendableRowStream,
+    signal: CancelSignal,
+) -> pgwire::api::results::SendableRowStream {
+    use futures::{FutureExt, StreamExt};
+    let done = signal.clone();
+    Box::pin(
+        rows.take_until(signal).chain(
+            futures::stream::once(async move { done.now_or_never().map(|_| Err(cancelled())) })
+                .filter_map(futures::future::ready),
+        ),
+    )
+}
+
+/// Statements Augur accepts without effect (it has no savepoints or
+/// session state to discard), with PostgreSQL's command tag.
+fn no_op_tag(statement: &Statement) -> Option<String> {
+    match statement {
+        Statement::Savepoint { .. } => Some("SAVEPOINT".into()),
+        Statement::ReleaseSavepoint { .. } => Some("RELEASE".into()),
+        Statement::Rollback {
+            savepoint: Some(_), ..
+        } => Some("ROLLBACK".into()),
+        Statement::Discard { object_type } => Some(format!("DISCARD {object_type}")),
+        _ => None,
+    }
+}
+
 pub struct AugurHandler {
     engine: Arc<Engine>,
     parser: Arc<AugurQueryParser>,
@@ -130,14 +211,18 @@ impl AugurHandler {
         client: &C,
         output: Output,
         format: &Format,
+        statement: &Statement,
     ) -> PgWireResult<Response> {
         match output {
             Output::Command(tag) => Ok(Response::Execution(command_tag(&tag))),
             Output::Rows(frame) => {
                 let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-                Ok(Response::Query(
-                    df::encode_dataframe(frame, format, Some(options)).await?,
-                ))
+                let mut response = df::encode_dataframe(frame, format, Some(options)).await?;
+                if let Some(names) = super::names::pg_column_names(statement) {
+                    let fields = (*response.row_schema).clone();
+                    response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
+                }
+                Ok(Response::Query(response))
             }
         }
     }
@@ -165,6 +250,10 @@ impl SimpleQueryHandler for AugurHandler {
         let mut results = Vec::with_capacity(statements.len());
         let last = statements.len() - 1;
         'statements: for (i, statement) in statements.into_iter().enumerate() {
+            if let Some(tag) = no_op_tag(&statement) {
+                results.push(Response::Execution(Tag::new(&tag)));
+                continue;
+            }
             for hook in &self.hooks {
                 if let Some(r) = hook
                     .handle_simple_query(&statement, self.engine.session(), client)
@@ -187,7 +276,8 @@ impl SimpleQueryHandler for AugurHandler {
                     // finish it before the next statement is planned
                     output = self.engine.materialize(output).await.map_err(to_pg)?;
                 }
-                self.respond(client, output, &Format::UnifiedText).await
+                self.respond(client, output, &Format::UnifiedText, &statement)
+                    .await
             }
             .await;
             match outcome {
@@ -198,6 +288,10 @@ impl SimpleQueryHandler for AugurHandler {
                     break;
                 }
             }
+        }
+        // only the last result streams lazily; earlier ones are materialised
+        if let Some(last) = results.pop() {
+            results.push(with_cancel(client, last).await);
         }
         Ok(results)
     }
@@ -265,6 +359,13 @@ impl QueryParser for AugurQueryParser {
         let Some(statement) = statements.pop() else {
             return Ok(None);
         };
+        if no_op_tag(&statement).is_some() {
+            let empty = LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
+                produce_one_row: false,
+                schema: Arc::new(datafusion::common::DFSchema::empty()),
+            });
+            return Ok(Some((sql.to_string(), Some((statement, empty)))));
+        }
         for hook in &self.hooks {
             if let Some(plan) = hook
                 .handle_extended_parse_query(&statement, self.engine.session(), client)
@@ -290,21 +391,49 @@ impl QueryParser for AugurQueryParser {
         column_format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
         match stmt {
-            (_, Some((_, plan)))
+            (_, Some((statement, plan)))
                 if !matches!(
                     plan,
                     LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)
                 ) =>
             {
-                arrow_schema_to_pg_fields(
+                let fields = arrow_schema_to_pg_fields(
                     plan.schema().as_arrow(),
                     column_format.unwrap_or(&Format::UnifiedText),
                     None,
-                )
+                )?;
+                let names = super::names::pg_column_names(statement);
+                Ok(super::names::rename(fields, names.as_deref()))
             }
             _ => Ok(vec![]),
         }
     }
+}
+
+/// arrow-pg drops a NULL parameter whose type neither the client (OID 0) nor
+/// the plan gives (`SELECT $1::text`, `coalesce($1, 'd')` with NULL), which
+/// shifts the later parameters; PostgreSQL reads it as an untyped NULL. This
+/// puts a NULL back at each such position.
+fn with_untyped_nulls<S>(
+    portal: &Portal<S>,
+    inferred: &[Option<DataType>],
+    params: ParamValues,
+) -> ParamValues {
+    let ParamValues::List(mut values) = params else {
+        return params;
+    };
+    if values.len() >= portal.parameters.len() {
+        return ParamValues::List(values);
+    }
+    for (i, value) in portal.parameters.iter().enumerate() {
+        let hint = portal.statement.parameter_types.get(i).cloned().flatten();
+        let untyped =
+            hint.is_none_or(|t| t == Type::UNKNOWN) && inferred.get(i).cloned().flatten().is_none();
+        if value.is_none() && untyped && i <= values.len() {
+            values.insert(i, ScalarValue::Utf8(None).into());
+        }
+    }
+    ParamValues::List(values)
 }
 
 #[async_trait]
@@ -336,12 +465,18 @@ impl ExtendedQueryHandler for AugurHandler {
         let (_, Some((statement, plan))) = &portal.statement.statement else {
             return Ok(Response::EmptyQuery);
         };
+        if let Some(tag) = no_op_tag(statement) {
+            return Ok(Response::Execution(Tag::new(&tag)));
+        }
         let inferred = parameter_types(plan)?;
         let inferred_refs: Vec<Option<&DataType>> = inferred.iter().map(|t| t.as_ref()).collect();
         let wire = wire_types(plan)?;
         let wire_refs: Vec<Option<&Type>> = wire.iter().map(Some).collect();
-        let params =
-            df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)?;
+        let params = with_untyped_nulls(
+            portal,
+            &inferred,
+            df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)?,
+        );
         for hook in &self.hooks {
             if let Some(r) = hook
                 .handle_extended_query(statement, plan, &params, self.engine.session(), client)
@@ -382,7 +517,9 @@ impl ExtendedQueryHandler for AugurHandler {
                 )));
             }
         }
-        self.respond(client, output, &portal.result_column_format)
-            .await
+        let response = self
+            .respond(client, output, &portal.result_column_format, statement)
+            .await?;
+        Ok(with_cancel(client, response).await)
     }
 }

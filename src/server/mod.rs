@@ -5,6 +5,7 @@
 //! task; one client's error or disconnect never affects another.
 
 mod handler;
+mod names;
 mod show;
 mod startup;
 

@@ -78,6 +78,11 @@ impl ScalarUDFImpl for Bucketize {
         &self.signature
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        if arg_types.len() < 2 {
+            return Err(invalid(
+                "bucketize takes an expression and an array of split points",
+            ));
+        }
         if !is_numeric(&arg_types[0]) {
             return Err(sql_err(
                 sqlstate::DATATYPE_MISMATCH,

@@ -88,7 +88,7 @@ impl ScalarUDFImpl for Ngrams {
         &self.signature
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        match &arg_types[0] {
+        match arg_types.first().unwrap_or(&DataType::Null) {
             DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)
                 if is_text(f.data_type()) => {}
             DataType::Null => {}

@@ -1,0 +1,281 @@
+//! Rewrites of PostgreSQL client SQL (catalog queries of psql, SQLAlchemy,
+//! pgjdbc) into forms DataFusion plans, applied to every parsed statement.
+
+use datafusion::sql::sqlparser::ast::{Expr, Statement, Value};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// Applies all rewrites to `statement`.
+pub fn postgres_compat(statement: &mut Statement) {
+    like_escape_to_backslash(statement);
+    aggregate_catalog_subqueries(statement);
+    let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut PgInformationSchema);
+}
+
+/// DataFusion's LIKE takes only the backslash as escape character;
+/// SQLAlchemy's Inspector (Superset's schema list) writes
+/// `nspname NOT LIKE 'pg/_' || '%' ESCAPE '/'`. The pattern is rewritten to
+/// backslash escapes: `replace(replace(p, '\', '\\'), '/', '\')`.
+/// (An escaped escape character, `//`, then reads as a literal backslash.)
+fn like_escape_to_backslash(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::visit_expressions_mut;
+    use std::ops::ControlFlow;
+    let _ = visit_expressions_mut(statement, |e| {
+        if let Expr::Like {
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            pattern,
+            escape_char,
+            ..
+        } = e
+            && let Some(esc) = escape_char
+            && let Value::SingleQuotedString(c) = &esc.value
+            && c != "\\"
+            && c.chars().count() == 1
+        {
+            let text = format!(
+                "replace(replace({pattern}, '\\', '\\\\'), '{}', '\\')",
+                c.replace('\'', "''")
+            );
+            if let Ok(new) = Parser::new(&PostgreSqlDialect {})
+                .try_with_sql(&text)
+                .and_then(|mut p| p.parse_expr())
+            {
+                **pattern = new;
+                esc.value = Value::SingleQuotedString("\\".into());
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// DataFusion plans a correlated scalar subquery only when it is aggregated;
+/// catalog queries (SQLAlchemy's `get_columns`: `(SELECT pg_get_expr(adbin, adrelid)
+/// FROM pg_attrdef WHERE adrelid = attrelid AND adnum = attnum)`) look up at
+/// most one row without aggregating. Such a subquery over `pg_catalog`
+/// tables, with one output column, no aggregate, no `GROUP BY`, `ORDER BY` or
+/// `LIMIT`, gets its column wrapped in `max(…)`, which gives the same row.
+fn aggregate_catalog_subqueries(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        GroupByExpr, SelectItem, SetExpr, TableFactor, visit_expressions_mut,
+    };
+    use std::ops::ControlFlow;
+    let _ = visit_expressions_mut(statement, |e| {
+        let Expr::Subquery(q) = e else {
+            return ControlFlow::<()>::Continue(());
+        };
+        if q.order_by.is_some() || q.limit_clause.is_some() || q.with.is_some() {
+            return ControlFlow::Continue(());
+        }
+        let SetExpr::Select(select) = q.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let catalog_only = !select.from.is_empty()
+            && select.from.iter().all(|t| {
+                std::iter::once(&t.relation)
+                    .chain(t.joins.iter().map(|j| &j.relation))
+                    .all(|r| match r {
+                        TableFactor::Table { name, .. } => name
+                            .0
+                            .last()
+                            .and_then(|p| p.as_ident())
+                            .is_some_and(|i| i.value.starts_with("pg_")),
+                        _ => false,
+                    })
+            });
+        // Augur has no sequences: a scalar subquery over pg_sequence alone is NULL
+        // (SQLAlchemy's identity lookup, whose regclass casts DataFusion cannot decorrelate)
+        let only_sequences = select.from.len() == 1
+            && select.from[0].joins.is_empty()
+            && matches!(&select.from[0].relation, TableFactor::Table { name, .. }
+                if name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| i.value == "pg_sequence"));
+        if catalog_only && only_sequences {
+            *e = Expr::value(Value::Null);
+            return ControlFlow::Continue(());
+        }
+        let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(v, _) if v.is_empty());
+        if !catalog_only || grouped || select.having.is_some() || select.projection.len() != 1 {
+            return ControlFlow::Continue(());
+        }
+        let item = &mut select.projection[0];
+        let (SelectItem::UnnamedExpr(inner) | SelectItem::ExprWithAlias { expr: inner, .. }) = item
+        else {
+            return ControlFlow::Continue(());
+        };
+        let text = inner.to_string();
+        let lower = text.to_lowercase();
+        if [
+            "count(",
+            "max(",
+            "min(",
+            "sum(",
+            "avg(",
+            "array_agg(",
+            "bool_and(",
+            "bool_or(",
+            "string_agg(",
+        ]
+        .iter()
+        .any(|a| lower.contains(a))
+        {
+            return ControlFlow::Continue(());
+        }
+        if let Ok(new) = Parser::new(&PostgreSqlDialect {})
+            .try_with_sql(&format!("max({text})"))
+            .and_then(|mut p| p.parse_expr())
+        {
+            *inner = new;
+        }
+        // DataFusion cannot decorrelate a filter on the outer row alone
+        // (`WHERE pg_attribute.atthasdef AND …`): such conditions move out,
+        // `CASE WHEN <outer conditions> THEN (subquery) END`
+        let local: Vec<String> = select
+            .from
+            .iter()
+            .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+            .filter_map(|r| match r {
+                TableFactor::Table { name, alias, .. } => match alias {
+                    Some(a) => Some(a.name.value.to_lowercase()),
+                    None => name
+                        .0
+                        .last()
+                        .and_then(|p| p.as_ident())
+                        .map(|i| i.value.to_lowercase()),
+                },
+                _ => None,
+            })
+            .collect();
+        let Some(selection) = select.selection.take() else {
+            return ControlFlow::Continue(());
+        };
+        let mut conjuncts = Vec::new();
+        split_and(selection, &mut conjuncts);
+        let (outer, own): (Vec<Expr>, Vec<Expr>) = conjuncts
+            .into_iter()
+            .partition(|c| refers_only_outside(c, &local));
+        select.selection = own.into_iter().reduce(|a, b| Expr::BinaryOp {
+            left: Box::new(a),
+            op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
+            right: Box::new(b),
+        });
+        if !outer.is_empty() {
+            let condition = outer
+                .iter()
+                .map(|c| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            if let Ok(new) = Parser::new(&PostgreSqlDialect {})
+                .try_with_sql(&format!("CASE WHEN {condition} THEN ({q}) END"))
+                .and_then(|mut p| p.parse_expr())
+            {
+                *e = new;
+            }
+        }
+        ControlFlow::Continue(())
+    });
+}
+
+fn split_and(e: Expr, out: &mut Vec<Expr>) {
+    use datafusion::sql::sqlparser::ast::BinaryOperator;
+    match e {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            split_and(*left, out);
+            split_and(*right, out);
+        }
+        Expr::Nested(inner)
+            if matches!(
+                *inner,
+                Expr::BinaryOp {
+                    op: BinaryOperator::And,
+                    ..
+                }
+            ) =>
+        {
+            split_and(*inner, out)
+        }
+        other => out.push(other),
+    }
+}
+
+/// Whether every column `e` names is qualified by a table that is not one of
+/// `local` (and it names at least one): a condition on the outer row only.
+fn refers_only_outside(e: &Expr, local: &[String]) -> bool {
+    use datafusion::sql::sqlparser::ast::visit_expressions;
+    use std::ops::ControlFlow;
+    let mut any = false;
+    let inside = visit_expressions(e, |x| match x {
+        Expr::Identifier(_) | Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
+            ControlFlow::Break(())
+        }
+        Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+            any = true;
+            if local.contains(&parts[parts.len() - 2].value.to_lowercase()) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    any && inside.is_continue()
+}
+
+/// `information_schema.columns` with PostgreSQL's type names: DataFusion's
+/// view gives Arrow's (`Int64`, `Utf8View`); the query reads it through
+/// `augur_pg_type_name` and adds `udt_name` (`int8`, `text`), which
+/// Metabase, Grafana and pgcli read.
+const PG_COLUMNS_VIEW: &str = "SELECT table_catalog, table_schema, table_name, column_name, \
+    ordinal_position, column_default, is_nullable, augur_pg_type_name(data_type) AS data_type, \
+    character_maximum_length, character_octet_length, numeric_precision, numeric_precision_radix, \
+    numeric_scale, datetime_precision, interval_type, augur_pg_udt_name(data_type) AS udt_name, \
+    table_catalog AS udt_catalog, 'pg_catalog' AS udt_schema, \
+    'NO' AS is_identity, 'NEVER' AS is_generated, 'YES' AS is_updatable \
+    FROM information_schema.columns";
+
+struct PgInformationSchema;
+
+impl datafusion::sql::sqlparser::ast::VisitorMut for PgInformationSchema {
+    type Break = ();
+    fn post_visit_table_factor(
+        &mut self,
+        factor: &mut datafusion::sql::sqlparser::ast::TableFactor,
+    ) -> std::ops::ControlFlow<()> {
+        use datafusion::sql::sqlparser::ast::{SetExpr, TableFactor};
+        if let TableFactor::Table {
+            name,
+            alias,
+            args: None,
+            ..
+        } = factor
+        {
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
+                .collect();
+            let n = parts.len();
+            if n >= 2 && parts[n - 2] == "information_schema" && parts[n - 1] == "columns" {
+                let alias = alias
+                    .as_ref()
+                    .map_or_else(|| "columns".to_string(), |a| a.to_string());
+                let sql = format!("SELECT * FROM ({PG_COLUMNS_VIEW}) AS {alias}");
+                if let Ok(Statement::Query(q)) = Parser::new(&PostgreSqlDialect {})
+                    .try_with_sql(&sql)
+                    .and_then(|mut p| p.parse_statement())
+                    && let SetExpr::Select(select) = *q.body
+                    && let Some(from) = select.from.into_iter().next()
+                {
+                    *factor = from.relation;
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
