@@ -5,12 +5,14 @@
 //!   `ml_drop_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
 //!   `roc_auc`, `rmse`, `mae`, `r2_score`, `silhouette`;
+//! - [`embed`]: `embed`, `cosine_similarity`, `inner_product`, `l2_distance`;
 //! - data preparation ([`preprocessing`]): `split_fraction`.
 //!
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.
 //! Errors carry PostgreSQL SQLSTATE codes through [`error::to_df`].
 
 pub mod columns;
+pub mod embed;
 pub mod error;
 pub mod lazy;
 pub mod metrics;
@@ -54,6 +56,9 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
     );
     ctx.register_udtf("ml_weights", ml::ml_weights::ml_weights(store.clone()));
     ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));
+    for f in embed::functions() {
+        ctx.register_udf(f);
+    }
     for f in preprocessing::functions() {
         ctx.register_udf(f);
     }

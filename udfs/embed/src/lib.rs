@@ -21,6 +21,9 @@
 //! (control characters such as NUL are removed by BERT's normaliser; unknown
 //! characters become `[UNK]`).
 
+#[doc(hidden)]
+pub mod testing;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,8 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 pub const DEFAULT_MODEL: &str = "all-MiniLM-L6-v2";
 /// Environment variable naming the default model's directory.
 pub const MODEL_ENV: &str = "AUGUR_EMBED_MODEL";
+/// Vector length of the default model (all-MiniLM-L6-v2).
+pub const DEFAULT_DIM: usize = 384;
 /// Texts run through the encoder together (after sorting by length).
 pub const BATCH_SIZE: usize = 32;
 
