@@ -11,6 +11,8 @@ pub const TINY_DIM: usize = 8;
 /// Its maximum sequence length (from its `sentence_bert_config.json`).
 pub const TINY_MAX_SEQ: usize = 12;
 
+type Put<'a> = dyn FnMut(&str, &[usize], Vec<f32>) + 'a;
+
 const WORDS: &[&str] = &[
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "tea", "coffee", "late", "delivery",
     "great", "taste", "bad", "box", "was", "is", "a", "good", "product", "very", "and", "not",
@@ -70,7 +72,7 @@ pub fn write_tiny_bert(dir: &Path) -> std::io::Result<()> {
         &[2, h],
         rand(2 * h, 0.5),
     );
-    let norm = |put: &mut dyn FnMut(&str, &[usize], Vec<f32>), p: &str| {
+    let norm = |put: &mut Put, p: &str| {
         put(&format!("{p}.LayerNorm.weight"), &[h], vec![1.0; h]);
         put(&format!("{p}.LayerNorm.bias"), &[h], vec![0.0; h]);
     };

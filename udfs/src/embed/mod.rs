@@ -3,6 +3,7 @@
 //! `augur-embed` crate (candle + tokenizers).
 
 pub mod cosine_similarity;
+#[allow(clippy::module_inception)] // one file per SQL function, named as in SQL
 pub mod embed;
 pub mod inner_product;
 pub mod l2_distance;
