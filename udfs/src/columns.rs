@@ -125,6 +125,14 @@ pub fn vector_elements(name: &str, array: &ArrayRef) -> Result<Vec<Column>> {
         }
     }
     let dim = dim.unwrap_or(0);
+    let sql_type = match array.data_type() {
+        DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f)
+            if f.data_type() == &DataType::Float64 =>
+        {
+            "double precision"
+        }
+        _ => "real",
+    };
     let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows); dim];
     for i in 0..rows {
         let r = v.row(i);
@@ -137,7 +145,7 @@ pub fn vector_elements(name: &str, array: &ArrayRef) -> Result<Vec<Column>> {
         .enumerate()
         .map(|(k, values)| Column {
             name: element_name(name, k),
-            sql_type: "real".into(),
+            sql_type: sql_type.into(),
             values: ColumnValues::Numeric(values),
         })
         .collect())

@@ -125,9 +125,26 @@ pub fn run(stored: &StoredModel, args: &[ColumnarValue], rows: usize) -> Result<
         if crate::columns::is_vector(array.data_type()) {
             let name = names.get(cols.len()).copied().unwrap_or("?");
             let base = crate::columns::vector_source(name).unwrap_or(name);
-            for c in crate::columns::vector_elements(base, &array)? {
-                cols.push(c.values);
+            let want = names[cols.len().min(names.len())..]
+                .iter()
+                .take_while(|n| crate::columns::vector_source(n) == Some(base))
+                .count();
+            let elements = crate::columns::vector_elements(base, &array)?;
+            if elements.len() != want && !elements.is_empty() {
+                return Err(sql_err(
+                    sqlstate::DATA_EXCEPTION,
+                    format!(
+                        "model '{}': different vector dimensions {want} and {} for feature \"{base}\"",
+                        stored.name,
+                        elements.len()
+                    ),
+                ));
             }
+            if elements.is_empty() {
+                // every vector NULL: each element is NULL (imputed)
+                cols.extend((0..want).map(|_| ColumnValues::Numeric(vec![None; rows])));
+            }
+            cols.extend(elements.into_iter().map(|c| c.values));
             continue;
         }
         let i = cols.len();
