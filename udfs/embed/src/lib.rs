@@ -1,5 +1,5 @@
-//! Augur's sentence embeddings: a BERT-family encoder (candle-transformers'
-//! `BertModel`) and its Hugging Face tokenizer (`tokenizers`), pooled and
+//! Augur's sentence embeddings: a BERT-family encoder (our candle port of
+//! Hugging Face's `BertModel`, see [`bert`]) and its Hugging Face tokenizer (`tokenizers`), pooled and
 //! normalised exactly as sentence-transformers does.
 //!
 //! A model is a local directory holding `config.json` (a BERT config),
@@ -21,6 +21,7 @@
 //! (control characters such as NUL are removed by BERT's normaliser; unknown
 //! characters become `[UNK]`).
 
+mod bert;
 #[doc(hidden)]
 pub mod testing;
 
@@ -31,7 +32,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use candle_core::{D, DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
+
+use crate::bert::Bert;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 /// The default model's name (its directory name under the model cache).
@@ -133,7 +136,7 @@ pub fn model_dir(name: &str) -> PathBuf {
 
 /// A loaded sentence encoder.
 pub struct Embedder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     max_seq_length: usize,
     dim: usize,
@@ -242,7 +245,7 @@ impl Embedder {
             )
         }
         .map_err(|e| bad("model.safetensors", &e))?;
-        let model = BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", &e))?;
+        let model = Bert::load(vb, &config).map_err(|e| bad("model.safetensors", &e))?;
         Ok(Embedder {
             model,
             tokenizer,
@@ -312,8 +315,8 @@ impl Embedder {
         let run = || -> candle_core::Result<Vec<f32>> {
             let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
             let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
-            let types = ids.zeros_like()?;
-            let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+            let lengths: Vec<usize> = batch.iter().map(|b| b.len()).collect();
+            let hidden = self.model.forward(&ids, &lengths)?;
             let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
             let summed = hidden.broadcast_mul(&maskf)?.sum(1)?;
             let counts = maskf.sum(1)?.clamp(1e-9, f64::MAX)?;
