@@ -51,6 +51,11 @@ struct Dirs {
         default_value = "127.0.0.1:5433"
     )]
     listen: String,
+    /// Directory of the default embedding model for `embed(text)` (config.json,
+    /// model.safetensors, tokenizer.json); default: the model cache's
+    /// all-MiniLM-L6-v2, fetched by scripts/fetch-embed-model.
+    #[arg(long, global = true, env = "AUGUR_EMBED_MODEL")]
+    embed_model: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -129,6 +134,9 @@ async fn run() -> std::process::ExitCode {
         )
         .init();
     let cli = Cli::parse();
+    if let Some(dir) = &cli.dirs.embed_model {
+        augur_embed::set_default_model_dir(dir.clone());
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.dirs, &cli.dirs.listen).await,
         Command::Sql { query } => run_sql(&cli.dirs, &query).await,

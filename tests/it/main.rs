@@ -3,6 +3,7 @@
 //! behaviour with tokio-postgres, restarts, and the scikit-learn references.
 
 mod common;
+mod embed;
 mod reference;
 mod restart;
 mod slt;

@@ -65,6 +65,102 @@ pub fn to_values(name: &str, array: &ArrayRef) -> Result<(&'static str, ColumnVa
     }
 }
 
+/// The name of element `k` (0-based) of vector column `name`: `name[k+1]`.
+pub fn element_name(name: &str, k: usize) -> String {
+    format!("{name}[{}]", k + 1)
+}
+
+/// The source column of an expanded vector feature name (`v[3]` → `v`), or
+/// `None` for an ordinary name.
+pub fn vector_source(feature: &str) -> Option<&str> {
+    let (base, rest) = feature.rsplit_once('[')?;
+    let digits = rest.strip_suffix(']')?;
+    (!base.is_empty() && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(base)
+}
+
+/// The length of a float vector type known at planning (`FixedSizeList`), or
+/// `None` when `dt` is not a fixed-size float vector.
+pub fn fixed_vector_len(dt: &DataType) -> Option<usize> {
+    match dt {
+        DataType::FixedSizeList(f, n) if f.data_type().is_floating() => Some(*n as usize),
+        _ => None,
+    }
+}
+
+/// True for a float vector type (fixed-size or variable list of floats).
+pub fn is_vector(dt: &DataType) -> bool {
+    match dt {
+        DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f) => {
+            f.data_type().is_floating()
+        }
+        _ => false,
+    }
+}
+
+/// Splits a float vector column (such as `embed(...)`) into one numeric
+/// column per element (`name[1]`, `name[2]`, ...; type `real`). A NULL
+/// vector gives NULL in every element (imputed like any NULL number).
+/// Errors with 22000 when the rows' vectors differ in length.
+pub fn vector_elements(name: &str, array: &ArrayRef) -> Result<Vec<Column>> {
+    use crate::embed::vectors::Vectors;
+    let rows = array.len();
+    let v = Vectors::new(array.clone());
+    let mut dim = fixed_vector_len(array.data_type());
+    for i in 0..rows {
+        if let Some(r) = v.row(i) {
+            match dim {
+                None => dim = Some(r.len()),
+                Some(d) if d != r.len() => {
+                    return Err(sql_err(
+                        sqlstate::DATA_EXCEPTION,
+                        format!(
+                            "column \"{name}\": different vector dimensions {d} and {}",
+                            r.len()
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    let dim = dim.unwrap_or(0);
+    let sql_type = match array.data_type() {
+        DataType::FixedSizeList(f, _) | DataType::List(f) | DataType::LargeList(f)
+            if f.data_type() == &DataType::Float64 =>
+        {
+            "double precision"
+        }
+        _ => "real",
+    };
+    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(rows); dim];
+    for i in 0..rows {
+        let r = v.row(i);
+        for (k, c) in cols.iter_mut().enumerate() {
+            c.push(r.map(|r| r.get(k)));
+        }
+    }
+    Ok(cols
+        .into_iter()
+        .enumerate()
+        .map(|(k, values)| Column {
+            name: element_name(name, k),
+            sql_type: sql_type.into(),
+            values: ColumnValues::Numeric(values),
+        })
+        .collect())
+}
+
+/// Converts a named column; a float vector column becomes one column per
+/// element (see [`vector_elements`]).
+pub fn to_columns(name: &str, array: &ArrayRef) -> Result<Vec<Column>> {
+    if is_vector(array.data_type()) {
+        vector_elements(name, array)
+    } else {
+        Ok(vec![to_column(name, array)?])
+    }
+}
+
 /// Converts a named column.
 pub fn to_column(name: &str, array: &ArrayRef) -> Result<Column> {
     let (sql_type, values) = to_values(name, array)?;

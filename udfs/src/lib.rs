@@ -12,12 +12,14 @@
 //!   `min_max_scaler`, `max_abs_scaler`, `robust_scaler`, `imputer`,
 //!   `label_encoder`, `one_hot_encoder`, `quantile_bucketize`, `outlier_zscore`,
 //!   `outlier_iqr`, `bag_of_words`, `tf_idf`;
-//! - data cleaning: the `ml_profile` table function.
+//! - data cleaning: the `ml_profile` table function;
+//! - [`embed`]: `embed`, `cosine_similarity`, `inner_product`, `l2_distance`.
 //!
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.
 //! Errors carry PostgreSQL SQLSTATE codes through [`error::to_df`].
 
 pub mod columns;
+pub mod embed;
 pub mod error;
 pub mod lazy;
 pub mod metrics;
@@ -80,6 +82,9 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
         ml::ml_import_model::ml_import_model(store.clone()),
     );
     ctx.register_udtf("ml_drop_model", ml::ml_drop_model::ml_drop_model(store));
+    for f in embed::functions() {
+        ctx.register_udf(f);
+    }
     for f in preprocessing::functions() {
         ctx.register_udf(f);
     }

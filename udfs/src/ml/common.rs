@@ -65,6 +65,30 @@ pub fn predict_type(model: &Model) -> DataType {
 /// Checks feature argument count and kinds against the model, at planning.
 pub fn check_features(function: &str, stored: &StoredModel, types: &[DataType]) -> Result<()> {
     let specs = &stored.model.encoder.features;
+    // a vector argument stands for its elements (`v[1]`, `v[2]`, ...)
+    let mut expanded: Vec<DataType> = Vec::with_capacity(specs.len());
+    for dt in types {
+        if crate::columns::is_vector(dt) {
+            let n = crate::columns::fixed_vector_len(dt).unwrap_or_else(|| {
+                // a variable list: as many as the model's next vector feature has
+                let at = expanded.len();
+                let base = specs
+                    .get(at)
+                    .and_then(|s| crate::columns::vector_source(&s.name));
+                specs[at.min(specs.len())..]
+                    .iter()
+                    .take_while(|s| {
+                        base.is_some() && crate::columns::vector_source(&s.name) == base
+                    })
+                    .count()
+                    .max(1)
+            });
+            expanded.extend(std::iter::repeat_n(DataType::Float32, n));
+        } else {
+            expanded.push(dt.clone());
+        }
+    }
+    let types = expanded.as_slice();
     if specs.len() != types.len() {
         return Err(invalid(format!(
             "{function}: model '{}' expects {} features in this order: {}; got {}",
@@ -96,8 +120,34 @@ pub fn check_features(function: &str, stored: &StoredModel, types: &[DataType]) 
 pub fn run(stored: &StoredModel, args: &[ColumnarValue], rows: usize) -> Result<Prediction> {
     let names = stored.model.feature_names();
     let mut cols = Vec::with_capacity(args.len());
-    for (i, arg) in args.iter().enumerate() {
+    for arg in args {
         let array = arg.to_array(rows)?;
+        if crate::columns::is_vector(array.data_type()) {
+            let name = names.get(cols.len()).copied().unwrap_or("?");
+            let base = crate::columns::vector_source(name).unwrap_or(name);
+            let want = names[cols.len().min(names.len())..]
+                .iter()
+                .take_while(|n| crate::columns::vector_source(n) == Some(base))
+                .count();
+            let elements = crate::columns::vector_elements(base, &array)?;
+            if elements.len() != want && !elements.is_empty() {
+                return Err(sql_err(
+                    sqlstate::DATA_EXCEPTION,
+                    format!(
+                        "model '{}': different vector dimensions {want} and {} for feature \"{base}\"",
+                        stored.name,
+                        elements.len()
+                    ),
+                ));
+            }
+            if elements.is_empty() {
+                // every vector NULL: each element is NULL (imputed)
+                cols.extend((0..want).map(|_| ColumnValues::Numeric(vec![None; rows])));
+            }
+            cols.extend(elements.into_iter().map(|c| c.values));
+            continue;
+        }
+        let i = cols.len();
         let name = names.get(i).copied().unwrap_or("?");
         let (_, mut values) = to_values(name, &array)?;
         // an all-NULL argument of type NULL counts as either kind
@@ -196,6 +246,14 @@ pub fn model_columns(
     let batch = datafusion::arrow::compute::concat_batches(schema, batches)?;
     let mut columns = Vec::new();
     for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        let vector_feature = model
+            .feature_names()
+            .iter()
+            .any(|f| crate::columns::vector_source(f) == Some(field.name().as_str()));
+        if vector_feature {
+            columns.extend(crate::columns::vector_elements(field.name(), array)?);
+            continue;
+        }
         let wanted = model.feature_names().contains(&field.name().as_str())
             || model
                 .label

@@ -27,7 +27,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
 
 use super::common::literal_arg;
-use crate::columns::{label_type, to_column};
+use crate::columns::{label_type, to_columns};
 use crate::error::{invalid, to_df};
 use crate::lazy::LazyQueryTable;
 
@@ -74,7 +74,7 @@ impl TableFunctionImpl for MlCrossValidate {
             let batch = concat_batches(&schema_in, &batches)?;
             let mut columns = Vec::with_capacity(schema_in.fields().len());
             for (field, array) in schema_in.fields().iter().zip(batch.columns()) {
-                columns.push(to_column(field.name(), array)?);
+                columns.extend(to_columns(field.name(), array)?);
             }
             let lt = opts
                 .label

@@ -59,7 +59,19 @@ impl TableFunctionImpl for MlPredict {
         let plan = super::common::plan_query(state, &query, "ml_predict")?;
         let schema = plan.schema().clone();
         let mut call_args = vec![lit(name.clone())];
+        let mut last_vector: Option<&str> = None;
         for f in stored.model.feature_names() {
+            // the elements `v[1]`, `v[2]`, ... of a vector feature are one column `v`
+            let vector = crate::columns::vector_source(f)
+                .filter(|base| schema.fields().iter().any(|field| field.name() == base));
+            if let Some(base) = vector {
+                if last_vector != Some(base) {
+                    call_args.push(ident(base));
+                }
+                last_vector = Some(base);
+                continue;
+            }
+            last_vector = None;
             if !schema.fields().iter().any(|field| field.name() == f) {
                 return Err(sql_err(
                     sqlstate::UNDEFINED_COLUMN,

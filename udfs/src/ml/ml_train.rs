@@ -29,7 +29,7 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
 
 use super::common::literal_arg;
-use crate::columns::{label_type, to_column};
+use crate::columns::{label_type, to_columns};
 use crate::error::to_df;
 use crate::lazy::LazyQueryTable;
 use crate::store::{ModelStore, StoredModel, normalize_model_name};
@@ -94,7 +94,7 @@ impl TableFunctionImpl for MlTrain {
             let batch = concat_batches(&schema, &batches)?;
             let mut columns = Vec::with_capacity(schema.fields().len());
             for (field, array) in schema.fields().iter().zip(batch.columns()) {
-                columns.push(to_column(field.name(), array)?);
+                columns.extend(to_columns(field.name(), array)?);
             }
             let label_type = opts
                 .label

@@ -1,0 +1,176 @@
+//! `embed(text)` and `embed(model, text)`: a sentence embedding per row.
+//!
+//! - `text`: any string type. NULL → NULL. Empty or whitespace-only text gets
+//!   the embedding of the `[CLS] [SEP]` sequence (as sentence-transformers
+//!   does); any Unicode is accepted (control characters such as NUL are
+//!   dropped by BERT's normaliser, unknown characters become `[UNK]`).
+//! - `model`: text literal: `all-MiniLM-L6-v2` or `default` (the default
+//!   model: `--embed-model DIR`, else `$AUGUR_EMBED_MODEL`, else the model
+//!   cache), a directory path, or the name of a directory in the model cache
+//!   (`$HOME/.cache/augur/models`). The directory holds `config.json` (BERT
+//!   family), `model.safetensors` and `tokenizer.json`.
+//! - Returns `FixedSizeList<Float32, dim>` (dim = the model's hidden size,
+//!   384 for all-MiniLM-L6-v2), sent as `float4[]`; each vector has L2 norm 1.
+//! - Algorithm: sentence-transformers' mean pooling over the attention mask
+//!   and L2 normalisation; the whole batch is tokenised, sorted by length and
+//!   run in batches of 32; texts are truncated at the model's maximum sequence
+//!   length (`max_seq_length` of `sentence_bert_config.json`, else
+//!   `max_position_embeddings`; 256 word pieces for all-MiniLM-L6-v2). Runs
+//!   with tokio's `block_in_place`, so the async runtime keeps serving.
+//! - Errors: 58P01 model directory or file missing (the message names
+//!   `scripts/fetch-embed-model` and `--embed-model`); 22023 model not a
+//!   literal, or files that are not a model.
+//!
+//! Example: `SELECT id, embed(review) AS v FROM reviews`.
+
+use std::sync::Arc;
+
+use augur_embed::{EmbedError, Embedder, model_dir};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, Float32Array};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility,
+};
+
+use crate::error::{invalid, sql_err};
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Embed {
+    signature: Signature,
+}
+
+/// The `embed` scalar function.
+pub fn embed() -> ScalarUDF {
+    ScalarUDF::new_from_impl(Embed {
+        signature: Signature::one_of(
+            vec![TypeSignature::String(1), TypeSignature::String(2)],
+            Volatility::Stable,
+        ),
+    })
+}
+
+fn to_df(e: EmbedError) -> DataFusionError {
+    sql_err(e.sqlstate, e.message)
+}
+
+/// The model a call names (`None`: the default model).
+fn model_name(arg: Option<&ScalarValue>) -> Result<String> {
+    match arg {
+        None => Ok("default".into()),
+        Some(s) => match s.cast_to(&DataType::Utf8)? {
+            ScalarValue::Utf8(Some(name)) => Ok(name),
+            _ => Err(invalid("embed: the model name must not be NULL")),
+        },
+    }
+}
+
+fn load(name: &str) -> Result<Arc<Embedder>> {
+    Embedder::cached(&model_dir(name)).map_err(to_df)
+}
+
+/// The Arrow type of `model`'s vectors.
+pub fn vector_type(dim: usize) -> DataType {
+    DataType::FixedSizeList(
+        Arc::new(Field::new_list_field(DataType::Float32, true)),
+        dim as i32,
+    )
+}
+
+/// Runs CPU-heavy `f` without stalling tokio: on a multi-threaded runtime the
+/// worker hands its other tasks to other workers first.
+pub fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl ScalarUDFImpl for Embed {
+    fn name(&self) -> &str {
+        "embed"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(vector_type(augur_embed::DEFAULT_DIM)) // superseded by return_field_from_args
+    }
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let name = if args.arg_fields.len() == 2 {
+            match args.scalar_arguments.first().copied().flatten() {
+                Some(s) => model_name(Some(s))?,
+                None => {
+                    return Err(invalid(
+                        "embed: the model must be a text literal, the same for every row",
+                    ));
+                }
+            }
+        } else {
+            model_name(None)?
+        };
+        let model = load(&name)?;
+        Ok(Arc::new(Field::new(
+            "embed",
+            vector_type(model.dim()),
+            true,
+        )))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let (name, text) = match args.args.as_slice() {
+            [text] => (model_name(None)?, text),
+            [ColumnarValue::Scalar(m), text] => (model_name(Some(m))?, text),
+            _ => {
+                return Err(invalid(
+                    "embed: the model must be a text literal, the same for every row",
+                ));
+            }
+        };
+        let model = load(&name)?;
+        if args.return_field.data_type() != &vector_type(model.dim()) {
+            return Err(invalid(format!(
+                "embed: model '{name}' changed since this statement was planned; run it again"
+            )));
+        }
+        match text {
+            ColumnarValue::Scalar(s) => {
+                let array = embed_array(&model, &s.to_array_of_size(1)?)?;
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                    &array, 0,
+                )?))
+            }
+            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(embed_array(&model, a)?)),
+        }
+    }
+}
+
+/// Embeds every non-NULL string of `texts`.
+pub fn embed_array(model: &Embedder, texts: &ArrayRef) -> Result<ArrayRef> {
+    let strings = cast(texts, &DataType::Utf8)?;
+    let strings = strings.as_string::<i32>();
+    let present: Vec<usize> = (0..strings.len())
+        .filter(|&i| strings.is_valid(i))
+        .collect();
+    let inputs: Vec<&str> = present.iter().map(|&i| strings.value(i)).collect();
+    let dim = model.dim();
+    let vectors = blocking(|| model.embed(&inputs)).map_err(to_df)?;
+    let mut values = vec![0f32; strings.len() * dim];
+    for (k, &i) in present.iter().enumerate() {
+        values[i * dim..(i + 1) * dim].copy_from_slice(&vectors[k * dim..(k + 1) * dim]);
+    }
+    let nulls = (present.len() < strings.len())
+        .then(|| NullBuffer::from_iter((0..strings.len()).map(|i| strings.is_valid(i))));
+    let field = Arc::new(Field::new_list_field(DataType::Float32, true));
+    Ok(Arc::new(FixedSizeListArray::try_new(
+        field,
+        dim as i32,
+        Arc::new(Float32Array::from(values)),
+        nulls,
+    )?))
+}
