@@ -49,6 +49,9 @@ struct DeployHistory {
 
 const DEPLOYED_FILE: &str = "deployed.json";
 
+/// The largest model file `ml_import_model` reads (1 GiB).
+const MAX_MODEL_FILE_BYTES: u64 = 1 << 30;
+
 /// The version a plain name serves: the latest deployed version that still
 /// exists, else the latest version.
 fn serving(
@@ -416,6 +419,12 @@ impl ModelStore for ModelRegistry {
         };
         let text = serde_json::to_vec_pretty(&file)
             .map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
+        if fs::symlink_metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            return Err(MlError::invalid(format!(
+                "{} exists and is not a regular file; give a new file name",
+                path.display()
+            )));
+        }
         if path.is_dir() {
             return Err(MlError::invalid(format!(
                 "{} is a directory; give a file name such as {}/{}_v{}.json",
@@ -431,6 +440,27 @@ impl ModelStore for ModelRegistry {
 
     fn import_model(&self, name: &str, path: &Path) -> Result<Arc<StoredModel>, MlError> {
         let name = normalize_model_name(name, false)?;
+        if let Ok(meta) = fs::metadata(path) {
+            if !meta.is_file() {
+                return Err(MlError::new(
+                    "22P02",
+                    format!(
+                        "{} is not a regular file; give a file written by ml_export_model",
+                        path.display()
+                    ),
+                ));
+            }
+            if meta.len() > MAX_MODEL_FILE_BYTES {
+                return Err(MlError::new(
+                    sqlstate::PROGRAM_LIMIT_EXCEEDED,
+                    format!(
+                        "{} has {} bytes; a model file may have at most {MAX_MODEL_FILE_BYTES}",
+                        path.display(),
+                        meta.len()
+                    ),
+                ));
+            }
+        }
         let text = fs::read(path).map_err(|e| {
             let state = if e.kind() == std::io::ErrorKind::NotFound {
                 "58P01"

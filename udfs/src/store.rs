@@ -79,7 +79,9 @@ pub fn normalize_model_name(name: &str, allow_version: bool) -> Result<String, M
         && base
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    let ok_version = version.is_none_or(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()));
+    let ok_version = version.is_none_or(|v| {
+        !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) && v.parse::<u64>().is_ok()
+    });
     if ok_base && ok_version {
         Ok(lower)
     } else {

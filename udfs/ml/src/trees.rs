@@ -105,10 +105,18 @@ fn rows_and_impurity(stats: &[f64], regression: bool) -> (f64, f64) {
 
 impl Tree {
     /// Index of the leaf a row reaches.
+    /// Children always come after their parent (depth-first order), so a
+    /// malformed tree (an imported file) stops at the bad node instead of
+    /// looping or indexing out of bounds.
     pub fn leaf(&self, row: ArrayView1<f64>) -> usize {
         let mut i = 0;
-        while let Some((f, t, l, r)) = self.nodes[i].split {
-            i = if row[f] <= t { l } else { r };
+        while let Some((f, t, l, r)) = self.nodes.get(i).and_then(|n| n.split) {
+            let Some(x) = row.get(f) else { break };
+            let next = if *x <= t { l } else { r };
+            if next <= i || next >= self.nodes.len() {
+                break;
+            }
+            i = next;
         }
         i
     }

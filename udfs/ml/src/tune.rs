@@ -92,6 +92,16 @@ const FIXED: &[&str] = &[
     "data_split_col",
 ];
 
+/// Options that take whole numbers: random search rounds their ranges' draws.
+const INTEGER_OPTIONS: &[&str] = &[
+    "max_iterations",
+    "n_init",
+    "num_clusters",
+    "max_tree_depth",
+    "min_tree_child_weight",
+    "num_parallel_tree",
+];
+
 /// Metrics where lower is better; every other metric is maximised.
 const LOWER_IS_BETTER: &[&str] = &[
     "log_loss",
@@ -327,17 +337,17 @@ fn combinations(
                                         .min(values.len() - 1);
                                     values[i].clone()
                                 }
-                                Domain::Range {
-                                    low,
-                                    high,
-                                    log: false,
-                                } => format_value(low + unit() * (high - low)),
-                                Domain::Range {
-                                    low,
-                                    high,
-                                    log: true,
-                                } => {
-                                    format_value((low.ln() + unit() * (high.ln() - low.ln())).exp())
+                                Domain::Range { low, high, log } => {
+                                    let x = if *log {
+                                        (low.ln() + unit() * (high.ln() - low.ln())).exp()
+                                    } else {
+                                        low + unit() * (high - low)
+                                    };
+                                    if INTEGER_OPTIONS.contains(&name.as_str()) {
+                                        format_value(x.round().clamp(low.ceil(), high.floor()))
+                                    } else {
+                                        format_value(x)
+                                    }
                                 }
                             };
                             (name.clone(), v)
@@ -531,6 +541,19 @@ mod tests {
             let x: f64 = c["l2_reg"].parse().unwrap();
             assert!((0.001..=10.0).contains(&x), "{x}");
             assert!(c["n_init"] == "1" || c["n_init"] == "2");
+        }
+    }
+
+    #[test]
+    fn random_search_draws_whole_numbers_for_whole_number_options() {
+        let space =
+            parse_space("max_tree_depth = range(1, 8); num_parallel_tree = log_range(10, 500)")
+                .unwrap();
+        let cfg = parse_config("hparam_tuning_algorithm = random_search, num_trials = 30").unwrap();
+        for c in combinations(&space, &cfg).unwrap() {
+            let d: u64 = c["max_tree_depth"].parse().unwrap();
+            let n: u64 = c["num_parallel_tree"].parse().unwrap();
+            assert!((1..=8).contains(&d) && (10..=500).contains(&n), "{c:?}");
         }
     }
 

@@ -28,6 +28,9 @@ use super::window::{floats, int_param, partition_function, require_numeric, sort
 use crate::error::invalid;
 
 /// The `quantile_bucketize` window function.
+/// Most buckets `quantile_bucketize` makes.
+pub const MAX_BUCKETS: i64 = 1_000_000;
+
 pub fn quantile_bucketize() -> WindowUDF {
     partition_function(
         "quantile_bucketize",
@@ -42,9 +45,9 @@ pub fn quantile_bucketize() -> WindowUDF {
 
 fn compute(values: &ArrayRef, params: &[Option<ScalarValue>]) -> Result<ArrayRef> {
     let n = int_param("quantile_bucketize", params, 0, "num_buckets", 0)?;
-    if n < 1 {
+    if !(1..=MAX_BUCKETS).contains(&n) {
         return Err(invalid(format!(
-            "quantile_bucketize: num_buckets must be 1 or more, got {n}"
+            "quantile_bucketize: num_buckets must be from 1 to {MAX_BUCKETS}, got {n}"
         )));
     }
     let n = n as usize;
