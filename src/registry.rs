@@ -496,6 +496,7 @@ impl ModelStore for ModelRegistry {
 /// Predicts one all-zero encoded row, so that a model file whose parameters do
 /// not fit its feature encoding is refused at import, not at the first query.
 fn check_consistent(model: &Model) -> Result<(), String> {
+    augur_ml::validate::validate(model)?;
     let width = model.encoder.width();
     let probe = ndarray::Array2::<f64>::zeros((1, width));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

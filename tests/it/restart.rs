@@ -85,3 +85,70 @@ async fn tables_and_models_survive_a_restart() {
     assert_eq!(served, 1, "the deployed version is served after a restart");
     server.stop().await;
 }
+
+/// A model file edited by hand so that its parameters no longer fit is refused
+/// at import (22P02) and nothing is saved; the untouched file imports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_model_files_are_refused_at_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    let file = dir.path().join("tree.json");
+    e.query("CREATE MODEL t OPTIONS (model_type = 'decision_tree_classifier', input_label_cols = ['churn']) AS SELECT tenure, contract, churn FROM telco_customers")
+        .await
+        .unwrap();
+    e.query(&format!(
+        "SELECT * FROM ml_export_model('t', '{}')",
+        file.display()
+    ))
+    .await
+    .unwrap();
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    type Edit = fn(&mut serde_json::Value);
+    let tamper: [(&str, Edit); 4] = [
+        ("a cycle", |m| {
+            m["model"]["parameters"]["trees"][0]["nodes"][0]["split"][2] = 0.into()
+        }),
+        ("no classes", |m| {
+            m["model"]["label"]["classes"] = serde_json::json!([])
+        }),
+        ("no trees", |m| {
+            m["model"]["parameters"]["trees"] = serde_json::json!([])
+        }),
+        ("empty statistics", |m| {
+            m["model"]["parameters"]["trees"][0]["nodes"][1]["stats"] = serde_json::json!([])
+        }),
+    ];
+    for (what, f) in tamper {
+        let mut bad = good.clone();
+        f(&mut bad);
+        std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
+        let err = e
+            .query(&format!(
+                "SELECT * FROM ml_import_model('bad', '{}')",
+                file.display()
+            ))
+            .await
+            .expect_err(what);
+        assert_eq!(err.sqlstate, "22P02", "{what}: {err:?}");
+    }
+    std::fs::write(&file, serde_json::to_vec(&good).unwrap()).unwrap();
+    e.query(&format!(
+        "SELECT * FROM ml_import_model('good', '{}')",
+        file.display()
+    ))
+    .await
+    .unwrap();
+    let b = e
+        .query("SELECT count(*) FROM models WHERE name IN ('bad', 'good')")
+        .await
+        .unwrap();
+    assert_eq!(
+        b[0].column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .unwrap()
+            .value(0),
+        1
+    );
+}

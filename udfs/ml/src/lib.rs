@@ -21,6 +21,7 @@ pub mod split;
 pub mod train;
 pub mod trees;
 pub mod tune;
+pub mod validate;
 
 pub use data::{Column, ColumnValues};
 pub use encoder::FeatureEncoder;
