@@ -49,6 +49,10 @@ struct DeployHistory {
 
 const DEPLOYED_FILE: &str = "deployed.json";
 
+/// `<model_dir>/.versions.json`: the highest version ever issued per name, so
+/// numbers are never reused, even after `DROP MODEL`.
+const ISSUED_FILE: &str = ".versions.json";
+
 /// The largest model file `ml_import_model` reads (1 GiB).
 const MAX_MODEL_FILE_BYTES: u64 = 1 << 30;
 
@@ -157,6 +161,14 @@ impl ModelRegistry {
         })
     }
 
+    /// The highest version ever issued per model name (empty when the file is missing or unreadable).
+    fn issued(&self) -> BTreeMap<String, u64> {
+        fs::read(self.dir.join(ISSUED_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_slice(&t).ok())
+            .unwrap_or_default()
+    }
+
     fn history(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, DeployHistory>> {
         self.deployed.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -242,7 +254,18 @@ impl ModelStore for ModelRegistry {
             .get(&name)
             .and_then(|v| v.keys().next_back().copied())
             .unwrap_or(0);
-        let version = on_disk.max(in_index) + 1;
+        // nor one a dropped version or model had: `name@v` keeps meaning one model
+        let mut issued = self.issued();
+        let version = on_disk
+            .max(in_index)
+            .max(issued.get(&name).copied().unwrap_or(0))
+            + 1;
+        issued.insert(name.clone(), version);
+        let issued_path = self.dir.join(ISSUED_FILE);
+        let issued_text = serde_json::to_vec(&issued)
+            .map_err(|e| MlError::new(sqlstate::IO_ERROR, e.to_string()))?;
+        write_atomic(&issued_path, |f| f.write_all(&issued_text))
+            .map_err(|e| io_err("write", &issued_path, e))?;
         let created_at_micros = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_micros() as i64)
