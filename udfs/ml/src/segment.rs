@@ -21,8 +21,8 @@ use crate::error::{MlError, Result, sqlstate};
 use crate::metrics;
 use crate::model::{Model, Prediction};
 use crate::options::{SplitMethod, TrainOptions};
-use crate::split::{row_fractions, row_hashes};
-use crate::train::{AUTO_SPLIT_MIN_ROWS, fit_with_eval};
+use crate::split::row_hashes;
+use crate::train::fit_with_eval;
 
 /// Most segments one model may have.
 pub const MAX_SEGMENTS: usize = 1_000;
@@ -38,41 +38,25 @@ pub struct Segments {
     pub fallback: BTreeMap<String, String>,
 }
 
-/// The held-out rows, chosen by the same rules as `train::fit`.
+/// The held-out rows, chosen by the same rule as `train::fit`.
 fn eval_mask(columns: &[Column], opts: &TrainOptions) -> Result<Vec<bool>> {
+    let split_idx = match &opts.split {
+        SplitMethod::Custom(name) => Some(
+            columns
+                .iter()
+                .position(|c| &c.name == name)
+                .ok_or_else(|| {
+                    MlError::new(
+                        sqlstate::UNDEFINED_COLUMN,
+                        format!("data_split_col \"{name}\" is not in the training query"),
+                    )
+                })?,
+        ),
+        _ => None,
+    };
+    let all: Vec<&Column> = columns.iter().collect();
     let rows = columns.first().map_or(0, |c| c.values.len());
-    Ok(match &opts.split {
-        SplitMethod::Custom(name) => {
-            let col = columns.iter().find(|c| &c.name == name).ok_or_else(|| {
-                MlError::new(
-                    sqlstate::UNDEFINED_COLUMN,
-                    format!("data_split_col \"{name}\" is not in the training query"),
-                )
-            })?;
-            match &col.values {
-                ColumnValues::Numeric(v) if col.sql_type == "boolean" => {
-                    v.iter().map(|x| x == &Some(1.0)).collect()
-                }
-                _ => {
-                    return Err(MlError::new(
-                        sqlstate::DATATYPE_MISMATCH,
-                        format!(
-                            "data_split_col \"{name}\" must be a boolean column (TRUE = evaluation row)"
-                        ),
-                    ));
-                }
-            }
-        }
-        SplitMethod::NoSplit => vec![false; rows],
-        SplitMethod::AutoSplit if rows < AUTO_SPLIT_MIN_ROWS => vec![false; rows],
-        _ => {
-            let all: Vec<&Column> = columns.iter().collect();
-            row_fractions(&row_hashes(&all, rows), opts.seed)
-                .into_iter()
-                .map(|f| f < opts.eval_fraction)
-                .collect()
-        }
-    })
+    crate::train::eval_mask(columns, opts, split_idx, &row_hashes(&all, rows))
 }
 
 fn filter_columns(columns: &[Column], mask: &[bool]) -> Vec<Column> {
@@ -302,29 +286,11 @@ pub fn predict(
 /// log loss and ROC AUC for two classes; accuracy for more; RMSE, MAE and R²
 /// for regression; summed inertia for k-means.
 pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f64>> {
-    let find = |name: &str| -> Result<&Column> {
-        columns.iter().find(|c| c.name == name).ok_or_else(|| {
-            MlError::new(
-                sqlstate::UNDEFINED_COLUMN,
-                format!("column \"{name}\" is missing from the query"),
-            )
-        })
-    };
     let segments = model
         .segments
         .as_deref()
         .ok_or_else(|| MlError::invalid("not a segmented model"))?;
-    let label = model.label.as_ref().map(|l| find(&l.name)).transpose()?;
-    let rows = columns.first().map_or(0, |c| c.values.len());
-    let keep: Vec<bool> = (0..rows)
-        .map(|r| label.is_none_or(|l| !l.values.is_null(r)))
-        .collect();
-    let feats: Vec<ColumnValues> = model
-        .encoder
-        .features
-        .iter()
-        .map(|f| find(&f.name).map(|c| c.values.filter(&keep)))
-        .collect::<Result<_>>()?;
+    let (feats, label, keep) = crate::train::checked_rows(model, columns)?;
     let refs: Vec<&ColumnValues> = feats.iter().collect();
     let prediction = predict(model, segments, &refs)?;
     let mut m = BTreeMap::new();

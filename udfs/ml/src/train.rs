@@ -47,6 +47,40 @@ pub fn fit(
     fit_split(&columns, label_type, opts, None)
 }
 
+/// The held-out rows the options choose: the TRUE rows of `data_split_col`
+/// (column `split_idx`), none (`no_split`, or `auto_split` below
+/// [`AUTO_SPLIT_MIN_ROWS`] rows), else each row whose hash fraction is below
+/// `data_split_eval_fraction`. Errors: 42804 for a non-boolean split column.
+pub(crate) fn eval_mask(
+    columns: &[Column],
+    opts: &TrainOptions,
+    split_idx: Option<usize>,
+    hashes: &[u64],
+) -> Result<Vec<bool>> {
+    let rows = hashes.len();
+    Ok(match (&opts.split, split_idx) {
+        (SplitMethod::Custom(name), Some(i)) => match &columns[i].values {
+            ColumnValues::Numeric(v) if columns[i].sql_type == "boolean" => {
+                v.iter().map(|x| x == &Some(1.0)).collect()
+            }
+            _ => {
+                return Err(MlError::new(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!(
+                        "data_split_col \"{name}\" must be a boolean column (TRUE = evaluation row)"
+                    ),
+                ));
+            }
+        },
+        (SplitMethod::NoSplit, _) => vec![false; rows],
+        (SplitMethod::AutoSplit, _) if rows < AUTO_SPLIT_MIN_ROWS => vec![false; rows],
+        _ => row_fractions(hashes, opts.seed)
+            .into_iter()
+            .map(|f| f < opts.eval_fraction)
+            .collect(),
+    })
+}
+
 /// `fit` (of one model, never per segment) with the evaluation rows given.
 pub fn fit_with_eval(
     columns: &[Column],
@@ -161,27 +195,9 @@ fn fit_split(
     let all: Vec<&Column> = columns.iter().collect();
     let hashes = row_hashes(&all, rows);
     // evaluation mask
-    let eval: Vec<bool> = match (&opts.split, split_idx) {
-        _ if eval_rows.is_some() => eval_rows.unwrap_or_default(),
-        (SplitMethod::Custom(name), Some(i)) => match &columns[i].values {
-            ColumnValues::Numeric(v) if columns[i].sql_type == "boolean" => {
-                v.iter().map(|x| x == &Some(1.0)).collect()
-            }
-            _ => {
-                return Err(MlError::new(
-                    sqlstate::DATATYPE_MISMATCH,
-                    format!(
-                        "data_split_col \"{name}\" must be a boolean column (TRUE = evaluation row)"
-                    ),
-                ));
-            }
-        },
-        (SplitMethod::NoSplit, _) => vec![false; rows],
-        (SplitMethod::AutoSplit, _) if rows < AUTO_SPLIT_MIN_ROWS => vec![false; rows],
-        _ => row_fractions(&hashes, opts.seed)
-            .into_iter()
-            .map(|f| f < opts.eval_fraction)
-            .collect(),
+    let eval = match eval_rows {
+        Some(e) => e,
+        None => eval_mask(columns, opts, split_idx, &hashes)?,
     };
     let train_mask: Vec<bool> = eval.iter().map(|e| !e).collect();
     let n_train = train_mask.iter().filter(|t| **t).count();
@@ -805,6 +821,17 @@ fn encode_rows<'a>(
     model: &Model,
     columns: &'a [Column],
 ) -> Result<(Array2<f64>, Option<&'a Column>, Vec<bool>)> {
+    let (features, label, keep) = checked_rows(model, columns)?;
+    let refs: Vec<&ColumnValues> = features.iter().collect();
+    Ok((model.encoder.transform(&refs)?, label, keep))
+}
+
+/// `encode_rows` before encoding: the kept rows of each feature column in
+/// training order, the label column and which rows were kept.
+pub(crate) fn checked_rows<'a>(
+    model: &Model,
+    columns: &'a [Column],
+) -> Result<(Vec<ColumnValues>, Option<&'a Column>, Vec<bool>)> {
     let find = |name: &str| -> Result<&'a Column> {
         columns.iter().find(|c| c.name == name).ok_or_else(|| {
             MlError::new(
@@ -824,8 +851,7 @@ fn encode_rows<'a>(
         .iter()
         .map(|f| find(&f.name).map(|c| c.values.filter(&keep)))
         .collect::<Result<_>>()?;
-    let refs: Vec<&ColumnValues> = feats.iter().collect();
-    Ok((model.encoder.transform(&refs)?, label, keep))
+    Ok((feats, label, keep))
 }
 
 /// Counts of (actual class, predicted class), `k × k` in class order

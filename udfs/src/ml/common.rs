@@ -285,3 +285,21 @@ pub fn plan_query(
             .map_err(|_| crate::error::invalid(format!("{function}: planning the query failed")))?
     })
 }
+
+/// A training query's rows as model-core columns (vector columns expanded to
+/// one column per element, see `columns::to_columns`) and the label's type.
+pub fn training_data(
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    batches: &[datafusion::arrow::array::RecordBatch],
+    label: Option<&str>,
+) -> Result<(Vec<augur_ml::Column>, Option<augur_ml::data::LabelType>)> {
+    let batch = datafusion::arrow::compute::concat_batches(schema, batches)?;
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        columns.extend(crate::columns::to_columns(field.name(), array)?);
+    }
+    let label_type = label
+        .and_then(|l| schema.field_with_name(l).ok())
+        .map(|f| crate::columns::label_type(f.data_type()));
+    Ok((columns, label_type))
+}

@@ -19,15 +19,13 @@ use std::sync::Arc;
 
 use augur_ml::TrainOptions;
 use datafusion::arrow::array::{Float64Array, Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
 
-use super::common::literal_arg;
-use crate::columns::{label_type, to_columns};
+use super::common::{literal_arg, training_data};
 use crate::error::{invalid, to_df};
 use crate::lazy::LazyQueryTable;
 
@@ -71,16 +69,7 @@ impl TableFunctionImpl for MlCrossValidate {
             }
         };
         let job = Arc::new(move |schema_in: SchemaRef, batches: Vec<RecordBatch>| {
-            let batch = concat_batches(&schema_in, &batches)?;
-            let mut columns = Vec::with_capacity(schema_in.fields().len());
-            for (field, array) in schema_in.fields().iter().zip(batch.columns()) {
-                columns.extend(to_columns(field.name(), array)?);
-            }
-            let lt = opts
-                .label
-                .as_ref()
-                .and_then(|l| schema_in.field_with_name(l).ok())
-                .map(|f| label_type(f.data_type()));
+            let (columns, lt) = training_data(&schema_in, &batches, opts.label.as_deref())?;
             let results =
                 augur_ml::train::cross_validate(&columns, lt, &opts, folds).map_err(to_df)?;
             let (mut fold, mut train, mut eval, mut metric, mut value) =

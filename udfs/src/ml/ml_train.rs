@@ -23,13 +23,11 @@ use std::sync::Arc;
 
 use augur_ml::TrainOptions;
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
 
-use super::common::literal_arg;
-use crate::columns::{label_type, to_columns};
+use super::common::{literal_arg, training_data};
 use crate::error::to_df;
 use crate::lazy::LazyQueryTable;
 use crate::store::{ModelStore, StoredModel, normalize_model_name};
@@ -91,16 +89,7 @@ impl TableFunctionImpl for MlTrain {
         let opts = TrainOptions::parse(&options).map_err(to_df)?;
         let store = self.store.clone();
         let job = Arc::new(move |schema: SchemaRef, batches: Vec<RecordBatch>| {
-            let batch = concat_batches(&schema, &batches)?;
-            let mut columns = Vec::with_capacity(schema.fields().len());
-            for (field, array) in schema.fields().iter().zip(batch.columns()) {
-                columns.extend(to_columns(field.name(), array)?);
-            }
-            let label_type = opts
-                .label
-                .as_ref()
-                .and_then(|l| schema.field_with_name(l).ok())
-                .map(|f| label_type(f.data_type()));
+            let (columns, label_type) = training_data(&schema, &batches, opts.label.as_deref())?;
             let model = augur_ml::train::fit(columns, label_type, &opts).map_err(to_df)?;
             let stored = store.save(&name, model).map_err(to_df)?;
             summary(&stored)

@@ -29,14 +29,12 @@ use std::sync::Arc;
 use augur_ml::TrainOptions;
 use augur_ml::tune::{parse_config, parse_space, tune};
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::error::Result;
 
-use super::common::literal_arg;
+use super::common::{literal_arg, training_data};
 use super::ml_trial_info::{trials_batch, trials_schema};
-use crate::columns::{label_type, to_column};
 use crate::error::to_df;
 use crate::lazy::LazyQueryTable;
 use crate::store::{ModelStore, normalize_model_name};
@@ -84,16 +82,7 @@ impl TableFunctionImpl for MlTune {
         let cfg = parse_config(&tuning).map_err(to_df)?;
         let store = self.store.clone();
         let job = Arc::new(move |schema: SchemaRef, batches: Vec<RecordBatch>| {
-            let batch = concat_batches(&schema, &batches)?;
-            let mut columns = Vec::with_capacity(schema.fields().len());
-            for (field, array) in schema.fields().iter().zip(batch.columns()) {
-                columns.push(to_column(field.name(), array)?);
-            }
-            let lt = opts
-                .label
-                .as_ref()
-                .and_then(|l| schema.field_with_name(l).ok())
-                .map(|f| label_type(f.data_type()));
+            let (columns, lt) = training_data(&schema, &batches, opts.label.as_deref())?;
             let model = tune(&columns, lt, &opts, &space, &cfg).map_err(to_df)?;
             let stored = store.save(&name, model).map_err(to_df)?;
             store
