@@ -10,6 +10,10 @@
 //! -- becomes
 //! SELECT * FROM ml_train('churn', 'SELECT ...', 'model_type=logistic_reg, input_label_cols=churn');
 //! ```
+//! A `TRANSFORM (…)` clause before `OPTIONS` (BigQuery ML's) lists the
+//! columns the model takes and the preprocessing functions fitted into it;
+//! see `transform`.
+//!
 //! Every `CREATE MODEL` trains a new version of the model; `OR REPLACE` is
 //! accepted and means the same. `DROP MODEL [IF EXISTS] name` (or `'name@3'`
 //! for one version) becomes `ml_drop_model`.
@@ -24,6 +28,7 @@ use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser
 use crate::errors::SqlError;
 
 mod rewrites;
+mod transform;
 
 /// Parses one or more `;`-separated statements.
 pub struct SqlParser {
@@ -144,6 +149,13 @@ impl SqlParser {
                 ));
             }
         };
+        let transform = if matches!(&p.peek_token().token, Token::Word(w) if w.value.eq_ignore_ascii_case("transform"))
+        {
+            p.next_token();
+            Some(transform::parse_clause(&mut p)?)
+        } else {
+            None
+        };
         let mut options = Vec::new();
         if p.parse_keyword(Keyword::OPTIONS) {
             p.expect_token(&Token::LParen).map_err(syntax)?;
@@ -173,10 +185,17 @@ impl SqlParser {
                 ),
             ));
         }
+        let mut query = query.to_string();
+        if let Some(t) = transform {
+            query = t.wrap_query(&query, &options);
+            if let Some(option) = t.option() {
+                options.push(option);
+            }
+        }
         let rewritten = format!(
             "SELECT * FROM ml_train({}, {}, {})",
             quote(&name),
-            quote(&query.to_string()),
+            quote(&query),
             quote(&options.join(", "))
         );
         let mut stmts = self.compat.parse(&rewritten).map_err(syntax)?;

@@ -22,6 +22,10 @@ fn slt_files() -> Vec<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+        // AUGUR_SLT=name runs only the files whose name contains it
+        .filter(|p| {
+            std::env::var("AUGUR_SLT").map_or(true, |f| p.to_string_lossy().contains(f.as_str()))
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no .slt files under sql/");

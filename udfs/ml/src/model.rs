@@ -337,16 +337,7 @@ impl Model {
                 )));
             }
         };
-        let widths: Vec<usize> = self
-            .encoder
-            .features
-            .iter()
-            .map(|f| match &f.encoding {
-                crate::encoder::Encoding::Numeric { .. } => 1,
-                crate::encoder::Encoding::OneHot { categories } => categories.len(),
-                crate::encoder::Encoding::Constant => 0,
-            })
-            .collect();
+        let widths: Vec<usize> = self.encoder.features.iter().map(|f| f.width()).collect();
         Ok(x.rows()
             .into_iter()
             .zip(&weights)

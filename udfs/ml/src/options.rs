@@ -21,6 +21,7 @@
 //! | `num_parallel_tree` | forests | 100 | trees in the forest, 1–1000 |
 //! | `subsample` | forests | 0.8 | bootstrap rows per tree (share of training rows), (0, 1] |
 //! | `colsample_bynode` | forests | 0.8 | share of features tried at each split, (0, 1] |
+//! | `transform` | all | — | preprocessing captured in the model: `[min_max_scaler(x), quantile_bucketize(y, 4), …]` (see `transform`) |
 //!
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{MlError, Result};
 use crate::model::{Algorithm, VALID_NAMES};
+use crate::transform::{self, ColumnTransform};
 use crate::trees::TreeOptions;
 
 /// How rows are divided between training and evaluation.
@@ -68,6 +70,8 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Decision tree and random forest settings.
     pub tree: TreeOptions,
+    /// Preprocessing functions captured in the model (see [`crate::transform`]).
+    pub transform: Vec<ColumnTransform>,
     /// The options exactly as given, for the registry.
     pub raw: BTreeMap<String, String>,
 }
@@ -92,6 +96,7 @@ const VALID: &[&str] = &[
     "num_parallel_tree",
     "subsample",
     "colsample_bynode",
+    "transform",
 ];
 
 /// Options of tree models, and those of forests only.
@@ -102,7 +107,7 @@ impl TrainOptions {
     /// Parses `key = value, key = value` text (values may be quoted with `'`).
     pub fn parse(text: &str) -> Result<Self> {
         let mut raw = BTreeMap::new();
-        for part in text.split(',') {
+        for part in split_top_level(text) {
             let part = part.trim();
             if part.is_empty() {
                 continue;
@@ -262,6 +267,10 @@ impl TrainOptions {
         }
         let seed = parse_num::<u64>(get("seed"), "seed", 42)?;
         let tree = tree_options(algorithm, &get, seed)?;
+        let transform = match get("transform") {
+            Some(t) => transform::parse(t)?,
+            None => Vec::new(),
+        };
         Ok(Self {
             algorithm,
             label,
@@ -275,9 +284,33 @@ impl TrainOptions {
             eval_fraction,
             seed,
             tree,
+            transform,
             raw,
         })
     }
+}
+
+/// Splits `key=value, key=value` at the commas outside brackets, parentheses
+/// and quotes, so a value may be a list (`transform=[f(a, 1), g(b)]`).
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None, 0);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '(') => depth += 1,
+            (None, ']' | ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 /// Validates the tree options: only for tree models (forest options only for

@@ -231,7 +231,8 @@ fn fit_split(
     let penalised = opts.l1_reg + opts.l2_reg > 0.0;
     // unpenalised least squares needs full-rank features: drop one category per column
     let drop_first = opts.algorithm == Algorithm::LinearRegression && !penalised;
-    let encoder = FeatureEncoder::fit(&train_refs, opts.standardize, drop_first)?;
+    let encoder =
+        FeatureEncoder::fit_with(&train_refs, opts.standardize, drop_first, &opts.transform)?;
     let encode = |mask: &[bool]| -> Result<Array2<f64>> {
         let cols: Vec<ColumnValues> = feature_cols.iter().map(|c| c.values.filter(mask)).collect();
         let refs: Vec<&ColumnValues> = cols.iter().collect();

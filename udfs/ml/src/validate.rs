@@ -29,21 +29,56 @@ fn width(what: &str, got: usize, want: usize) -> Result<(), String> {
     }
 }
 
+/// Checks one feature's encoding: finite statistics, positive scales, sorted
+/// categories (prediction looks them up by binary search).
+fn check_encoding(name: &str, encoding: &Encoding) -> Result<(), String> {
+    let what = format!("feature \"{name}\"");
+    let positive = |scale: f64| {
+        if scale > 0.0 {
+            Ok(())
+        } else {
+            Err(format!("{what} has scale {scale}"))
+        }
+    };
+    let sorted = |ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("{what} has categories out of order"))
+        }
+    };
+    match encoding {
+        Encoding::Numeric {
+            impute,
+            center,
+            scale,
+        } => {
+            finite(&what, &[*impute, *center, *scale])?;
+            positive(*scale)
+        }
+        Encoding::OneHot { categories, .. } => sorted(categories.is_sorted_by(|a, b| a < b)),
+        Encoding::Ordinal {
+            categories,
+            center,
+            scale,
+        } => {
+            finite(&what, &[*center, *scale])?;
+            positive(*scale)?;
+            sorted(categories.is_sorted_by(|a, b| a < b))
+        }
+        Encoding::Buckets { splits, bins } => {
+            finite(&what, splits)?;
+            sorted(splits.is_sorted() && bins.is_sorted_by(|a, b| a < b))
+        }
+        Encoding::Constant => Ok(()),
+    }
+}
+
 /// Checks `model`; the error says what does not fit.
 pub fn validate(model: &Model) -> Result<(), String> {
     let n = model.encoder.width();
     for f in &model.encoder.features {
-        if let Encoding::Numeric {
-            impute,
-            center,
-            scale,
-        } = f.encoding
-        {
-            finite(&format!("feature \"{}\"", f.name), &[impute, center, scale])?;
-            if scale <= 0.0 {
-                return Err(format!("feature \"{}\" has scale {scale}", f.name));
-            }
-        }
+        check_encoding(&f.name, &f.encoding)?;
     }
     let classes = model.label.as_ref().map_or(0, |l| l.classes.len());
     if model.algorithm.is_classifier() && classes < 2 {

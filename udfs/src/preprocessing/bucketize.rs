@@ -160,7 +160,7 @@ impl ScalarUDFImpl for Bucketize {
             out.push(match (x.is_valid(i), splits) {
                 (true, Some(s)) => {
                     let v = x.value(i);
-                    Some(format!("bin_{}", s.partition_point(|p| *p <= v) + 1))
+                    Some(augur_ml::stats::bucket_label(&s, v))
                 }
                 _ => None,
             });

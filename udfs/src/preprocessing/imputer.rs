@@ -60,7 +60,7 @@ fn compute(values: &ArrayRef, params: &[Option<ScalarValue>]) -> Result<ArrayRef
                 }
                 _ => {
                     let s = sorted_present(&v);
-                    most_frequent(s.iter().copied())
+                    augur_ml::stats::most_frequent(s.iter().copied())
                 }
             };
             let out: Float64Array = v
@@ -74,9 +74,7 @@ fn compute(values: &ArrayRef, params: &[Option<ScalarValue>]) -> Result<ArrayRef
         }
         ("most_frequent", false) => {
             let v = texts(values)?;
-            let mut present: Vec<&String> = v.iter().flatten().collect();
-            present.sort();
-            let fill = most_frequent(present.into_iter().cloned());
+            let fill = augur_ml::stats::most_frequent_text(&v);
             let out: StringArray = v
                 .iter()
                 .map(|x| x.clone().or_else(|| fill.clone()))
@@ -93,22 +91,4 @@ fn compute(values: &ArrayRef, params: &[Option<ScalarValue>]) -> Result<ArrayRef
             "imputer: unknown strategy '{strategy}'; expected 'mean', 'median' or 'most_frequent'"
         ))),
     }
-}
-
-/// The most frequent of values given in ascending order (equal values
-/// adjacent); a tie goes to the first, i.e. the smallest.
-fn most_frequent<T: PartialEq + Clone>(sorted: impl Iterator<Item = T>) -> Option<T> {
-    let mut best: Option<(T, usize)> = None;
-    let mut run: Option<(T, usize)> = None;
-    for x in sorted {
-        run = match run {
-            Some((v, n)) if v == x => Some((v, n + 1)),
-            _ => Some((x, 1)),
-        };
-        let (v, n) = run.as_ref().expect("set above");
-        if best.as_ref().is_none_or(|b| *n > b.1) {
-            best = Some((v.clone(), *n));
-        }
-    }
-    best.map(|b| b.0)
 }

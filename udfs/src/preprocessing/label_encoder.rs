@@ -14,7 +14,7 @@
 //!
 //! Example: `SELECT contract, label_encoder(contract) OVER () FROM telco_customers`
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, Int64Array};
@@ -37,30 +37,17 @@ pub fn label_encoder() -> WindowUDF {
 }
 
 /// The vocabulary of `values` as BigQuery builds it for `ML.LABEL_ENCODER`
-/// and `ML.ONE_HOT_ENCODER`: categories seen at least `threshold` times, the
-/// `top_k` most frequent of those, sorted; each mapped to its 1-based index.
+/// and `ML.ONE_HOT_ENCODER` ([`augur_ml::stats::vocabulary`]), each category
+/// mapped to its 1-based index.
 pub fn vocabulary(
     values: &[Option<String>],
     top_k: usize,
     threshold: usize,
 ) -> HashMap<String, i64> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for v in values.iter().flatten() {
-        *counts.entry(v.as_str()).or_insert(0) += 1;
-    }
-    let mut kept: Vec<(&str, usize)> = counts
-        .into_iter()
-        .filter(|(_, n)| *n >= threshold)
-        .collect();
-    // most frequent first; the sort is stable, so ties stay alphabetical
-    kept.sort_by_key(|k| std::cmp::Reverse(k.1));
-    kept.truncate(top_k);
-    let mut names: Vec<&str> = kept.into_iter().map(|(s, _)| s).collect();
-    names.sort();
-    names
+    augur_ml::stats::vocabulary(values, top_k, threshold)
         .into_iter()
         .enumerate()
-        .map(|(i, s)| (s.to_string(), i as i64 + 1))
+        .map(|(i, s)| (s, i as i64 + 1))
         .collect()
 }
 

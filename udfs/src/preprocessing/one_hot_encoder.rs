@@ -71,20 +71,9 @@ fn compute(values: &ArrayRef, params: &[Option<ScalarValue>]) -> Result<ArrayRef
     let v = texts(values)?;
     let vocab = vocabulary(&v, top_k, threshold);
     let dropped: Option<i64> = if drop == "most_frequent" {
-        let mut counts: std::collections::BTreeMap<i64, usize> = Default::default();
-        for s in v.iter().flatten() {
-            if let Some(i) = vocab.get(s) {
-                *counts.entry(*i).or_insert(0) += 1;
-            }
-        }
-        // ascending index = alphabetical; keep the first of equal counts
-        counts
-            .into_iter()
-            .fold(None, |best: Option<(i64, usize)>, (i, n)| match best {
-                Some((_, bn)) if bn >= n => best,
-                _ => Some((i, n)),
-            })
-            .map(|b| b.0)
+        let mut names: Vec<String> = vocab.keys().cloned().collect();
+        names.sort();
+        augur_ml::stats::most_frequent_in(&v, &names).and_then(|m| vocab.get(&m).copied())
     } else {
         None
     };

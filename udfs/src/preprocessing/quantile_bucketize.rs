@@ -53,25 +53,10 @@ fn compute(values: &ArrayRef, params: &[Option<ScalarValue>]) -> Result<ArrayRef
     let n = n as usize;
     let v = floats(values)?;
     let s = sorted_present(&v);
-    let mut splits: Vec<f64> = Vec::new();
-    if !s.is_empty() {
-        for k in 1..n {
-            // smallest rank r with r / len >= k / n
-            let rank = (k * s.len()).div_ceil(n).max(1);
-            let p = s[rank - 1];
-            if splits.last() != Some(&p) {
-                splits.push(p);
-            }
-        }
-    }
+    let splits = augur_ml::stats::quantile_splits(&s, n);
     let out: StringArray = v
         .iter()
-        .map(|x| {
-            x.map(|x| {
-                let i = splits.partition_point(|p| *p <= x);
-                format!("bin_{}", i + 1)
-            })
-        })
+        .map(|x| x.map(|x| augur_ml::stats::bucket_label(&splits, x)))
         .collect();
     Ok(Arc::new(out))
 }

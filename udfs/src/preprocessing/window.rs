@@ -173,49 +173,7 @@ pub fn floats(values: &ArrayRef) -> Result<Vec<Option<f64>>> {
     Ok(a.as_primitive::<Float64Type>().iter().collect())
 }
 
-/// The non-NULL, non-NaN values, sorted ascending.
-pub fn sorted_present(values: &[Option<f64>]) -> Vec<f64> {
-    let mut v: Vec<f64> = values
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|x| !x.is_nan())
-        .collect();
-    v.sort_by(f64::total_cmp);
-    v
-}
-
-/// Mean and sample standard deviation (n − 1 in the denominator, like
-/// PostgreSQL's `stddev` and BigQuery's `STDDEV`) of the non-NULL, non-NaN
-/// values; `None` when there are none, std 0 when there is one.
-pub fn mean_std(values: &[Option<f64>]) -> Option<(f64, f64)> {
-    let v: Vec<f64> = values
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|x| !x.is_nan())
-        .collect();
-    if v.is_empty() {
-        return None;
-    }
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    if v.len() < 2 {
-        return Some((mean, 0.0));
-    }
-    let ss: f64 = v.iter().map(|x| (x - mean) * (x - mean)).sum();
-    Some((mean, (ss / (n - 1.0)).sqrt()))
-}
-
-/// The `q`-quantile (0 ≤ q ≤ 1) of sorted values with linear interpolation
-/// between closest ranks — numpy's default (`method='linear'`), used by
-/// pandas `quantile` and scikit-learn's `RobustScaler`.
-pub fn quantile_linear(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
+pub use augur_ml::stats::{mean_std, quantile_linear, sorted_present};
 
 /// Maps every value with `f`, keeping NULL (and NaN) as they are.
 pub fn map_floats(values: &[Option<f64>], f: impl Fn(f64) -> f64) -> ArrayRef {
