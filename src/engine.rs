@@ -178,11 +178,18 @@ impl Engine {
             ));
         }
         let state = self.ctx.state();
-        Ok(state
+        state
             .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
                 stmt.clone(),
             )))
-            .await?)
+            .await
+            .map_err(|e| {
+                crate::errors::function_misuse(
+                    e.into(),
+                    |n| state.table_functions().contains_key(n),
+                    |n| state.window_functions().contains_key(n),
+                )
+            })
     }
 
     /// Executes a planned statement. Table writes go to the data directory.

@@ -62,6 +62,9 @@ pub fn classify(e: &DataFusionError) -> SqlError {
             SqlError::new("XX001", format!("Parquet file error: {p}"))
         }
         DataFusionError::ExecutionJoin(j) => SqlError::new("XX000", format!("task failed: {j}")),
+        DataFusionError::Internal(m) if m.contains("failed to match any signature") => {
+            signature_mismatch(m)
+        }
         DataFusionError::Internal(m) => SqlError::new("XX000", format!("internal error: {m}")),
         other => SqlError::new("XX000", other.to_string()),
     }
@@ -107,6 +110,9 @@ fn schema(s: &SchemaError) -> SqlError {
 }
 
 fn plan(m: &str) -> SqlError {
+    if m.contains("failed to match any signature") {
+        return signature_mismatch(m);
+    }
     let code = if m.starts_with("table '") && m.contains("' not found") {
         "42P01"
     } else if (m.starts_with("table function '") && m.contains("not found"))
@@ -132,6 +138,51 @@ fn plan(m: &str) -> SqlError {
     SqlError::new(code, m.to_string())
 }
 
+/// DataFusion reports a wrong argument count of a user-defined function as an
+/// internal error that asks for a bug report; it is the caller's mistake (42883).
+fn signature_mismatch(m: &str) -> SqlError {
+    let detail = m
+        .split("Error during planning: ")
+        .nth(1)
+        .unwrap_or(m)
+        .split("\nThis issue")
+        .next()
+        .unwrap_or(m)
+        .trim();
+    SqlError::new("42883", detail.to_string())
+}
+
+/// Rewrites "Invalid function 'f'" when `f` exists, but as a table or window
+/// function, into what PostgreSQL would say and how to call it.
+pub fn function_misuse(
+    err: SqlError,
+    is_table_function: impl Fn(&str) -> bool,
+    is_window_function: impl Fn(&str) -> bool,
+) -> SqlError {
+    let Some(name) = err
+        .message
+        .strip_prefix("Invalid function '")
+        .and_then(|r| r.split('\'').next())
+    else {
+        return err;
+    };
+    if is_table_function(name) {
+        SqlError::new(
+            "42809",
+            format!("{name} is a table function: call it in FROM, e.g. SELECT * FROM {name}(…)"),
+        )
+    } else if is_window_function(name) {
+        SqlError::new(
+            "42809",
+            format!(
+                "window function {name} requires an OVER clause: write {name}(…) OVER () (or OVER (PARTITION BY …))"
+            ),
+        )
+    } else {
+        err
+    }
+}
+
 fn execution(m: &str) -> SqlError {
     let code = if m.starts_with("Prepared statement '") && m.ends_with("does not exist") {
         "26000"
@@ -148,6 +199,38 @@ fn execution(m: &str) -> SqlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misused_functions_say_how_to_call_them() {
+        let e = |name: &str| {
+            SqlError::new(
+                "42883",
+                format!("Invalid function '{name}'.\nDid you mean 'x'?"),
+            )
+        };
+        let t = |n: &str| n == "ml_deploy";
+        let w = |n: &str| n == "standard_scaler";
+        let got = function_misuse(e("ml_deploy"), t, w);
+        assert_eq!(got.sqlstate, "42809");
+        assert!(got.message.contains("SELECT * FROM ml_deploy(…)"));
+        let got = function_misuse(e("standard_scaler"), t, w);
+        assert!(
+            got.message.contains("requires an OVER clause"),
+            "{}",
+            got.message
+        );
+        assert_eq!(function_misuse(e("nope"), t, w).sqlstate, "42883");
+        let got = signature_mismatch(
+            "Function 'f' failed to match any signature, errors: Error during planning: The function 'f' expected 1 arguments but received 2.\nThis issue was likely caused by a bug",
+        );
+        assert_eq!(
+            (got.sqlstate.as_str(), got.message.as_str()),
+            (
+                "42883",
+                "The function 'f' expected 1 arguments but received 2."
+            )
+        );
+    }
 
     #[test]
     fn augur_errors_keep_their_code_through_wrapping() {

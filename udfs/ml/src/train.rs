@@ -695,7 +695,7 @@ fn numeric_label(label: &Column) -> Result<Vec<f64>> {
         ColumnValues::Text(_) => Err(MlError::new(
             sqlstate::DATATYPE_MISMATCH,
             format!(
-                "linear_reg needs a numeric label; \"{}\" is text",
+                "a regression model needs a numeric label; \"{}\" is text: use a classifier (logistic_reg, a tree or forest classifier) or cast the label",
                 label.name
             ),
         )),
