@@ -82,9 +82,14 @@ FROM ml_explain_predict('churn_model', 'SELECT * FROM customers WHERE customer_i
 ORDER BY rank;
 
 -- ---------------------------------------------------------------------------
--- 5. Segment the customers by value and tenure (k-means, k = 3).
+-- 5. Segment the customers by value and tenure (k-means, k = 3). The TRANSFORM
+--    clause keeps the scaling in the model: each column is scaled to [0, 1] by the
+--    training minimum and maximum, and ml_predict on raw rows replays it.
 -- ---------------------------------------------------------------------------
-CREATE MODEL value_segments OPTIONS (model_type = 'kmeans', num_clusters = 3)
+CREATE MODEL value_segments
+TRANSFORM (min_max_scaler(tenure) OVER (), min_max_scaler(monthly_charges) OVER (),
+           min_max_scaler(total_charges) OVER ())
+OPTIONS (model_type = 'kmeans', num_clusters = 3)
 AS SELECT tenure, monthly_charges, total_charges FROM customers;
 
 CREATE OR REPLACE TABLE segmented AS
