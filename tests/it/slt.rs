@@ -24,6 +24,10 @@ fn slt_files() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "slt"))
         .collect();
     files.sort();
+    // AUGUR_SLT=name runs only the files whose name contains it
+    if let Ok(only) = std::env::var("AUGUR_SLT") {
+        files.retain(|p| p.to_string_lossy().contains(&only));
+    }
     assert!(!files.is_empty(), "no .slt files under sql/");
     files
 }

@@ -22,6 +22,7 @@ pub mod train;
 pub mod trees;
 pub mod tune;
 pub mod validate;
+pub mod zoo;
 
 pub use data::{Column, ColumnValues};
 pub use encoder::FeatureEncoder;
