@@ -66,10 +66,16 @@ pub fn fit(
         };
         let weights = gmm.weights().to_vec();
         let means: Vec<Vec<f64>> = gmm.means().rows().into_iter().map(|r| r.to_vec()).collect();
+        // symmetric to the last bit (EM's products leave rounding asymmetries)
         let covariances: Vec<Vec<Vec<f64>>> = gmm
             .covariances()
             .outer_iter()
-            .map(|c| c.rows().into_iter().map(|r| r.to_vec()).collect())
+            .map(|c| {
+                let d = c.nrows();
+                (0..d)
+                    .map(|i| (0..d).map(|j| 0.5 * (c[[i, j]] + c[[j, i]])).collect())
+                    .collect()
+            })
             .collect();
         let Ok((_, log_norm)) = posterior(x, &weights, &means, &covariances) else {
             continue;
