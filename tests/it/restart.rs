@@ -160,7 +160,14 @@ async fn zoo_models_round_trip_and_tampered_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine(dir.path()).await;
     type Edit = fn(&mut serde_json::Value);
-    let cases: [(&str, &str, &str, [(&str, Edit); 2]); 5] = [
+    /// (options, training query, feature list, two edits that must be refused)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        [(&'static str, Edit); 2],
+    );
+    let cases: [Case; 5] = [
         (
             "model_type = 'linear_svm', input_label_cols = ['churn']",
             "SELECT tenure, monthly_charges, contract, churn FROM telco_customers WHERE customer_id % 10 = 0",
