@@ -1066,7 +1066,9 @@ pub struct RocPoint {
 /// The ROC curve of a binary classifier: one point per distinct predicted
 /// probability, highest first; a row is predicted positive when its
 /// probability is at least the threshold (scikit-learn's `roc_curve` with
-/// `drop_intermediate=False`, without its leading `inf` point).
+/// `drop_intermediate=False`, without its leading `inf` point). For
+/// `linear_svm` the scores and thresholds are decision values, not
+/// probabilities.
 pub fn roc_curve(model: &Model, columns: &[Column]) -> Result<Vec<RocPoint>> {
     if !(model.algorithm.is_classifier()
         && model.label.as_ref().is_some_and(|l| l.classes.len() == 2))
