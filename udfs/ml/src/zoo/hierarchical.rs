@@ -7,8 +7,9 @@
 //! it into distances as `-ln(similarity)`, clipping similarities below 1e-6.
 //! With a Gaussian kernel that is the *squared* distance over the kernel
 //! width, and every pair further apart than `sqrt(13.8 × width)` gets the same
-//! distance, so the merge order of distant groups is arbitrary (unit test
-//! `linfa_hierarchical_ties_distant_groups`). kodama takes the Euclidean
+//! distance, so distant groups merge by cluster size instead of distance
+//! (unit test `linfa_hierarchical_ties_distant_groups`: Ward joins a lone
+//! far point to a group instead of joining the two groups 900 apart). kodama takes the Euclidean
 //! distances directly and implements Ward, complete, average and single
 //! linkage as scipy / fastcluster do.
 //!
