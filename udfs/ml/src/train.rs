@@ -558,15 +558,15 @@ fn fit_split(
         }
         Algorithm::Pca => {
             let most = n_train.min(x_train.ncols());
-            if x_train.ncols() == 0 {
-                return Err(MlError::invalid(
-                    "every feature column is constant; pca needs at least one varying column",
-                ));
-            }
             if n_train < 2 {
                 return Err(MlError::invalid(format!(
                     "pca needs at least 2 training rows; got {n_train}"
                 )));
+            }
+            if x_train.ncols() == 0 {
+                return Err(MlError::invalid(
+                    "every feature column is constant; pca needs at least one varying column",
+                ));
             }
             let k = opts.zoo.num_components.unwrap_or(most);
             if k > most {
