@@ -524,7 +524,7 @@ fn check_consistent(model: &Model) -> Result<(), String> {
     let probe = ndarray::Array2::<f64>::zeros((1, width));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         model.predict_encoded(&probe).map_err(|e| e.message)?;
-        if model.algorithm.is_classifier() {
+        if model.algorithm.has_probabilities() {
             model.class_probabilities(&probe).map_err(|e| e.message)?;
         }
         Ok::<(), String>(())

@@ -152,3 +152,156 @@ async fn tampered_model_files_are_refused_at_import() {
         1
     );
 }
+
+/// The model-zoo models survive export and import unchanged, and a file whose
+/// parameters were edited so they no longer fit is refused (22P02).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zoo_models_round_trip_and_tampered_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    type Edit = fn(&mut serde_json::Value);
+    /// (options, training query, feature list, two edits that must be refused)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        [(&'static str, Edit); 2],
+    );
+    let cases: [Case; 5] = [
+        (
+            "model_type = 'linear_svm', input_label_cols = ['churn']",
+            "SELECT tenure, monthly_charges, contract, churn FROM telco_customers WHERE customer_id % 10 = 0",
+            "tenure, monthly_charges, contract",
+            [
+                ("svm: a missing coefficient", |m| {
+                    m["model"]["parameters"]["coefficients"]
+                        .as_array_mut()
+                        .unwrap()
+                        .pop();
+                }),
+                ("svm: three classes", |m| {
+                    m["model"]["label"]["classes"] = serde_json::json!(["a", "b", "c"])
+                }),
+            ],
+        ),
+        (
+            "model_type = 'dbscan', eps = 0.5, min_samples = 5",
+            "SELECT tenure, monthly_charges FROM telco_customers",
+            "tenure, monthly_charges",
+            [
+                ("dbscan: clusters without core samples", |m| {
+                    m["model"]["parameters"]["core_clusters"]
+                        .as_array_mut()
+                        .unwrap()
+                        .pop();
+                }),
+                ("dbscan: eps 0", |m| {
+                    m["model"]["parameters"]["eps"] = 0.0.into()
+                }),
+            ],
+        ),
+        (
+            "model_type = 'gaussian_mixture', num_clusters = 2",
+            "SELECT tenure, monthly_charges FROM telco_customers",
+            "tenure, monthly_charges",
+            [
+                ("gmm: weights not summing to 1", |m| {
+                    m["model"]["parameters"]["weights"][0] = 5.0.into()
+                }),
+                ("gmm: a covariance that is not positive definite", |m| {
+                    m["model"]["parameters"]["covariances"][0] =
+                        serde_json::json!([[1.0, 2.0], [2.0, 1.0]])
+                }),
+            ],
+        ),
+        (
+            "model_type = 'agglomerative', num_clusters = 3",
+            "SELECT tenure, monthly_charges FROM telco_customers WHERE customer_id % 5 = 0",
+            "tenure, monthly_charges",
+            [
+                ("agglomerative: unknown linkage", |m| {
+                    m["model"]["parameters"]["linkage"] = "median".into()
+                }),
+                ("agglomerative: a short centroid", |m| {
+                    m["model"]["parameters"]["centroids"][1] = serde_json::json!([0.0])
+                }),
+            ],
+        ),
+        (
+            "model_type = 'pca', num_principal_components = 2",
+            "SELECT tenure, monthly_charges, total_charges FROM telco_customers",
+            "tenure, monthly_charges, total_charges",
+            [
+                ("pca: ratios above 1", |m| {
+                    m["model"]["parameters"]["explained_variance_ratio"] =
+                        serde_json::json!([0.9, 0.9])
+                }),
+                ("pca: a component too short", |m| {
+                    m["model"]["parameters"]["components"][0] = serde_json::json!([1.0])
+                }),
+            ],
+        ),
+    ];
+    for (i, (options, query, features, tamper)) in cases.into_iter().enumerate() {
+        let file = dir.path().join(format!("zoo{i}.json"));
+        e.query(&format!(
+            "CREATE MODEL zoo{i} OPTIONS ({options}) AS {query}"
+        ))
+        .await
+        .unwrap();
+        e.query(&format!(
+            "SELECT * FROM ml_export_model('zoo{i}', '{}')",
+            file.display()
+        ))
+        .await
+        .unwrap();
+        let good: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for (what, f) in tamper {
+            let mut bad = good.clone();
+            f(&mut bad);
+            std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
+            let err = e
+                .query(&format!(
+                    "SELECT * FROM ml_import_model('bad', '{}')",
+                    file.display()
+                ))
+                .await
+                .expect_err(what);
+            assert_eq!(err.sqlstate, "22P02", "{what}: {err:?}");
+        }
+        std::fs::write(&file, serde_json::to_vec(&good).unwrap()).unwrap();
+        e.query(&format!(
+            "SELECT * FROM ml_import_model('back{i}', '{}')",
+            file.display()
+        ))
+        .await
+        .unwrap();
+        // the imported model predicts exactly as the original
+        let b = e
+            .query(&format!(
+                "SELECT count(*) FROM ({query}) WHERE CAST(predict('zoo{i}', {features}) AS VARCHAR) <> CAST(predict('back{i}', {features}) AS VARCHAR)"
+            ))
+            .await
+            .unwrap();
+        let differ = b[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(differ, 0, "{options}");
+    }
+    let b = e
+        .query("SELECT count(*) FROM models WHERE name = 'bad'")
+        .await
+        .unwrap();
+    assert_eq!(
+        b[0].column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .unwrap()
+            .value(0),
+        0
+    );
+}

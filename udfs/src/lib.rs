@@ -1,7 +1,7 @@
 //! Augur's SQL functions, one per file, grouped by area:
 //!
 //! - [`ml`]: `ml_train`, `predict`, `predict_proba`, `ml_predict`, `ml_evaluate`,
-//!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_cross_validate`, `ml_weights`, `ml_explain_predict`,
+//!   `ml_confusion_matrix`, `ml_roc_curve`, `ml_cross_validate`, `ml_weights`, `ml_principal_component_info`, `ml_explain_predict`,
 //!   `ml_feature_importance`, `ml_drop_model`, `ml_tune`, `ml_trial_info`, `ml_deploy`,
 //!   `ml_rollback`, `ml_export_model`, `ml_import_model`;
 //! - [`metrics`]: `accuracy`, `precision`, `recall`, `f1_score`, `log_loss`,
@@ -66,6 +66,10 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
         ml::ml_feature_importance::ml_feature_importance(store.clone()),
     );
     ctx.register_udtf("ml_weights", ml::ml_weights::ml_weights(store.clone()));
+    ctx.register_udtf(
+        "ml_principal_component_info",
+        ml::ml_principal_component_info::ml_principal_component_info(store.clone()),
+    );
     ctx.register_udtf("ml_tune", ml::ml_tune::ml_tune(store.clone()));
     ctx.register_udtf(
         "ml_trial_info",

@@ -24,6 +24,7 @@ pub mod transform;
 pub mod trees;
 pub mod tune;
 pub mod validate;
+pub mod zoo;
 
 pub use data::{Column, ColumnValues};
 pub use encoder::FeatureEncoder;

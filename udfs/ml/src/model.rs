@@ -25,6 +25,11 @@ pub enum Algorithm {
     RandomForestClassifier,
     DecisionTreeRegressor,
     RandomForestRegressor,
+    LinearSvm,
+    Dbscan,
+    GaussianMixture,
+    Agglomerative,
+    Pca,
 }
 
 impl Algorithm {
@@ -39,6 +44,13 @@ impl Algorithm {
             "random_forest_classifier" => Ok(Self::RandomForestClassifier),
             "decision_tree_regressor" => Ok(Self::DecisionTreeRegressor),
             "random_forest_regressor" => Ok(Self::RandomForestRegressor),
+            "linear_svm" | "linear_svc" | "svm" => Ok(Self::LinearSvm),
+            "dbscan" => Ok(Self::Dbscan),
+            "gaussian_mixture" | "gmm" => Ok(Self::GaussianMixture),
+            "agglomerative" | "hierarchical" | "agglomerative_clustering" => {
+                Ok(Self::Agglomerative)
+            }
+            "pca" => Ok(Self::Pca),
             other => Err(MlError::invalid(format!(
                 "unknown model_type '{other}': valid are {}",
                 VALID_NAMES.join(", ")
@@ -56,10 +68,25 @@ impl Algorithm {
             Self::RandomForestClassifier => "random_forest_classifier",
             Self::DecisionTreeRegressor => "decision_tree_regressor",
             Self::RandomForestRegressor => "random_forest_regressor",
+            Self::LinearSvm => "linear_svm",
+            Self::Dbscan => "dbscan",
+            Self::GaussianMixture => "gaussian_mixture",
+            Self::Agglomerative => "agglomerative",
+            Self::Pca => "pca",
         }
     }
     pub fn is_supervised(self) -> bool {
-        !matches!(self, Self::KMeans)
+        !matches!(
+            self,
+            Self::KMeans | Self::Dbscan | Self::GaussianMixture | Self::Agglomerative | Self::Pca
+        )
+    }
+    /// Assigns rows to clusters (`predict` returns a cluster id).
+    pub fn is_clustering(self) -> bool {
+        matches!(
+            self,
+            Self::KMeans | Self::Dbscan | Self::GaussianMixture | Self::Agglomerative
+        )
     }
     pub fn is_classifier(self) -> bool {
         matches!(
@@ -68,7 +95,14 @@ impl Algorithm {
                 | Self::NaiveBayes
                 | Self::DecisionTreeClassifier
                 | Self::RandomForestClassifier
+                | Self::LinearSvm
         )
+    }
+    /// Gives probabilities (`predict_proba`): every classifier but
+    /// `linear_svm` (whose decision values are not calibrated), and
+    /// `gaussian_mixture` (the posterior of the assigned component).
+    pub fn has_probabilities(self) -> bool {
+        (self.is_classifier() && self != Self::LinearSvm) || self == Self::GaussianMixture
     }
     /// Predicts a number (linear regression, regression trees).
     pub fn is_regressor(self) -> bool {
@@ -104,6 +138,11 @@ pub const VALID_NAMES: &[&str] = &[
     "'random_forest_classifier'",
     "'decision_tree_regressor'",
     "'random_forest_regressor'",
+    "'linear_svm'",
+    "'dbscan'",
+    "'gaussian_mixture'",
+    "'agglomerative'",
+    "'pca'",
 ];
 
 /// The label of a supervised model.
@@ -147,6 +186,40 @@ pub enum Parameters {
     Trees { trees: Vec<crate::trees::Tree> },
     /// One row per cluster.
     KMeans { centroids: Vec<Vec<f64>> },
+    /// Linear support vector machine (two classes): the decision value is
+    /// `x·coefficients + intercept`; at or above 0 predicts the positive class.
+    LinearSvm {
+        coefficients: Vec<f64>,
+        intercept: f64,
+    },
+    /// DBSCAN: the core samples of the training rows and their 0-based
+    /// cluster; a new row joins the cluster of its nearest core sample when
+    /// that is within `eps`, else it is noise (see `zoo::dbscan`).
+    Dbscan {
+        eps: f64,
+        core_samples: Vec<Vec<f64>>,
+        core_clusters: Vec<usize>,
+    },
+    /// Gaussian mixture with full covariances (see `zoo::mixture`).
+    GaussianMixture {
+        weights: Vec<f64>,
+        means: Vec<Vec<f64>>,
+        covariances: Vec<Vec<Vec<f64>>>,
+    },
+    /// Agglomerative clustering: the mean of each cluster's training rows;
+    /// a new row goes to the nearest one.
+    Agglomerative {
+        linkage: String,
+        centroids: Vec<Vec<f64>>,
+    },
+    /// Principal components (rows, unit length) of the encoded features,
+    /// their centre, and each component's variance and share of the total.
+    Pca {
+        mean: Vec<f64>,
+        components: Vec<Vec<f64>>,
+        explained_variance: Vec<f64>,
+        explained_variance_ratio: Vec<f64>,
+    },
 }
 
 /// Everything needed to predict, plus what the registry shows.
@@ -181,12 +254,25 @@ pub enum Prediction {
     },
     /// Regression: the predicted value.
     Values(Vec<f64>),
-    /// K-means: the 0-based cluster index and the Euclidean distance to its centroid.
+    /// K-means, agglomerative, DBSCAN: the 0-based cluster index ([`NOISE`]
+    /// for a DBSCAN noise row) and the Euclidean distance to its centroid
+    /// (DBSCAN: to the nearest core sample).
     Clusters {
         cluster: Vec<usize>,
         distance: Vec<f64>,
     },
+    /// Gaussian mixture: the 0-based component with the highest posterior
+    /// probability, and that probability.
+    Components {
+        cluster: Vec<usize>,
+        probability: Vec<f64>,
+    },
+    /// PCA: each row projected on the principal components.
+    Projections(Vec<Vec<f64>>),
 }
+
+/// The cluster index of a DBSCAN noise row (SQL: -1).
+pub const NOISE: usize = usize::MAX;
 
 impl Model {
     /// Predicts for feature columns given in training order.
@@ -238,7 +324,42 @@ impl Model {
                 let y = x.dot(&Array1::from(coefficients.clone())) + *intercept;
                 Ok(Prediction::Values(y.to_vec()))
             }
-            Parameters::KMeans { centroids } => {
+            Parameters::LinearSvm { .. } => {
+                let score = self.decision_values(x)?;
+                let class = score.iter().map(|s| usize::from(*s >= 0.0)).collect();
+                Ok(Prediction::Classes {
+                    class,
+                    probability: score,
+                })
+            }
+            Parameters::Dbscan {
+                eps,
+                core_samples,
+                core_clusters,
+            } => Ok(crate::zoo::dbscan::predict(
+                x,
+                *eps,
+                core_samples,
+                core_clusters,
+            )),
+            Parameters::GaussianMixture { .. } => {
+                let p = self.class_probabilities(x)?;
+                let (cluster, probability) = p
+                    .rows()
+                    .into_iter()
+                    .map(|row| argmax(row.iter().copied()))
+                    .unzip();
+                Ok(Prediction::Components {
+                    cluster,
+                    probability,
+                })
+            }
+            Parameters::Pca {
+                mean, components, ..
+            } => Ok(Prediction::Projections(crate::zoo::pca::project(
+                x, mean, components,
+            ))),
+            Parameters::KMeans { centroids } | Parameters::Agglomerative { centroids, .. } => {
                 let mut cluster = Vec::with_capacity(x.nrows());
                 let mut distance = Vec::with_capacity(x.nrows());
                 for row in x.axis_iter(Axis(0)) {
@@ -309,7 +430,28 @@ impl Model {
                 let k = self.label.as_ref().map_or(0, |l| l.classes.len());
                 Ok(crate::trees::probabilities(trees, x, k))
             }
+            Parameters::GaussianMixture {
+                weights,
+                means,
+                covariances,
+            } => crate::zoo::mixture::posterior(x, weights, means, covariances).map(|(p, _)| p),
+            Parameters::LinearSvm { .. } => Err(MlError::new(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                "linear_svm gives no probabilities: its decision values are not calibrated; use predict for the class (or logistic_reg for probabilities)",
+            )),
             _ => Err(MlError::invalid("class probabilities need a classifier")),
+        }
+    }
+
+    /// `linear_svm`: the signed decision value `x·w + b` of each row (the
+    /// positive class at or above 0); 22023 for other models.
+    pub fn decision_values(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
+        match &self.parameters {
+            Parameters::LinearSvm {
+                coefficients,
+                intercept,
+            } => Ok((x.dot(&Array1::from(coefficients.clone())) + *intercept).to_vec()),
+            _ => Err(MlError::invalid("decision values need a linear_svm model")),
         }
     }
 
@@ -321,7 +463,9 @@ impl Model {
     /// Errors with 22023 for models that are not linear.
     pub fn attributions(&self, x: &Array2<f64>) -> Result<Vec<Vec<f64>>> {
         let weights: Vec<Vec<f64>> = match &self.parameters {
-            Parameters::Logistic { coefficients, .. } | Parameters::Linear { coefficients, .. } => {
+            Parameters::Logistic { coefficients, .. }
+            | Parameters::Linear { coefficients, .. }
+            | Parameters::LinearSvm { coefficients, .. } => {
                 vec![coefficients.clone(); x.nrows()]
             }
             Parameters::Multinomial { coefficients, .. } => match self.predict_encoded(x)? {
@@ -332,7 +476,7 @@ impl Model {
             },
             _ => {
                 return Err(MlError::invalid(format!(
-                    "explanations need a linear model (linear_reg or logistic_reg); the model is {}",
+                    "explanations need a linear model (linear_reg, logistic_reg or linear_svm); the model is {}",
                     self.algorithm.name()
                 )));
             }

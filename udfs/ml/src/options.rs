@@ -22,6 +22,20 @@
 //! | `subsample` | forests | 0.8 | bootstrap rows per tree (share of training rows), (0, 1] |
 //! | `colsample_bynode` | forests | 0.8 | share of features tried at each split, (0, 1] |
 //! | `transform` | all | — | preprocessing captured in the model: `[min_max_scaler(x), quantile_bucketize(y, 4), …]` (see `transform`) |
+//! | `eps` | dbscan | 0.5 | neighbourhood radius (Euclidean, on the standardised features), > 0 |
+//! | `min_samples` | dbscan | 5 | rows within `eps` (itself included) that make a core sample, 2–100000 |
+//! | `covariance_type` | gaussian_mixture | `full` | only `full` is supported |
+//! | `linkage` | agglomerative | `ward` | `ward`, `complete`, `average` or `single` |
+//! | `num_principal_components` | pca | all | components kept, from 1 to min(rows, encoded features) |
+//!
+//! The algorithms added for the model zoo take only their own options plus
+//! `model_type`, `standardize_features`, `seed`, `transform` and the `data_split_*` options:
+//! `linear_svm` also `input_label_cols` and `l2_reg` (> 0; C = 1 / l2_reg,
+//! default 1); `gaussian_mixture` `num_clusters`, `n_init` (default 1, as
+//! scikit-learn), `max_iterations` (default 100) and `covariance_type`;
+//! `agglomerative` `num_clusters` and `linkage`; `dbscan` `eps` and
+//! `min_samples`; `pca` `num_principal_components`. None of them takes
+//! `grouping_cols` yet (0A000).
 //!
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
@@ -72,6 +86,8 @@ pub struct TrainOptions {
     pub tree: TreeOptions,
     /// Preprocessing functions captured in the model (see [`crate::transform`]).
     pub transform: Vec<ColumnTransform>,
+    /// Settings of the model-zoo algorithms (see `zoo`).
+    pub zoo: ZooOptions,
     /// The options exactly as given, for the registry.
     pub raw: BTreeMap<String, String>,
 }
@@ -97,6 +113,59 @@ const VALID: &[&str] = &[
     "subsample",
     "colsample_bynode",
     "transform",
+    "eps",
+    "min_samples",
+    "covariance_type",
+    "linkage",
+    "num_principal_components",
+];
+
+/// Settings of DBSCAN, Gaussian mixtures, agglomerative clustering and PCA.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZooOptions {
+    pub eps: f64,
+    pub min_samples: usize,
+    pub linkage: String,
+    /// `None`: every component (min(rows, encoded features)).
+    pub num_components: Option<usize>,
+}
+
+/// Options every algorithm takes.
+const COMMON: &[&str] = &[
+    "model_type",
+    "standardize_features",
+    "data_split_method",
+    "data_split_eval_fraction",
+    "data_split_col",
+    "seed",
+    "transform",
+];
+
+/// The options of the model-zoo algorithms besides [`COMMON`]; `None` for
+/// the older algorithms, which check their options one by one.
+fn zoo_options(algorithm: Algorithm) -> Option<&'static [&'static str]> {
+    match algorithm {
+        Algorithm::LinearSvm => Some(&["input_label_cols", "l2_reg"]),
+        Algorithm::Dbscan => Some(&["eps", "min_samples"]),
+        Algorithm::GaussianMixture => Some(&[
+            "num_clusters",
+            "n_init",
+            "max_iterations",
+            "covariance_type",
+        ]),
+        Algorithm::Agglomerative => Some(&["num_clusters", "linkage"]),
+        Algorithm::Pca => Some(&["num_principal_components"]),
+        _ => None,
+    }
+}
+
+/// The algorithm each model-zoo option belongs to.
+const ZOO_KEYS: &[(&str, &str)] = &[
+    ("eps", "dbscan"),
+    ("min_samples", "dbscan"),
+    ("covariance_type", "gaussian_mixture"),
+    ("linkage", "agglomerative"),
+    ("num_principal_components", "pca"),
 ];
 
 /// Options of tree models, and those of forests only.
@@ -152,6 +221,7 @@ impl TrainOptions {
                 )));
             }
         };
+        check_applicable(algorithm, &raw)?;
         let label = get("input_label_cols").map(|s| s.to_string());
         match (algorithm.is_supervised(), &label) {
             (true, None) => {
@@ -161,9 +231,10 @@ impl TrainOptions {
                 )));
             }
             (false, Some(_)) => {
-                return Err(MlError::invalid(
-                    "kmeans takes no label: remove option input_label_cols",
-                ));
+                return Err(MlError::invalid(format!(
+                    "{} takes no label: remove option input_label_cols",
+                    algorithm.name()
+                )));
             }
             _ => {}
         }
@@ -171,7 +242,10 @@ impl TrainOptions {
         if num_clusters < 1 {
             return Err(MlError::invalid("num_clusters must be at least 1"));
         }
-        let default_l2 = if algorithm == Algorithm::LogisticRegression {
+        let default_l2 = if matches!(
+            algorithm,
+            Algorithm::LogisticRegression | Algorithm::LinearSvm
+        ) {
             1.0
         } else {
             0.0
@@ -184,6 +258,11 @@ impl TrainOptions {
                     "{name} must be a finite number >= 0"
                 )));
             }
+        }
+        if algorithm == Algorithm::LinearSvm && l2_reg <= 0.0 {
+            return Err(MlError::invalid(
+                "l2_reg of linear_svm must be > 0 (C = 1 / l2_reg)",
+            ));
         }
         if l1_reg > 0.0 && algorithm != Algorithm::LinearRegression {
             return Err(MlError::new(
@@ -204,6 +283,7 @@ impl TrainOptions {
         }
         let default_iters = match algorithm {
             Algorithm::KMeans => 300,
+            Algorithm::GaussianMixture => 100,
             Algorithm::LinearRegression => 1000,
             _ => 500,
         };
@@ -212,7 +292,12 @@ impl TrainOptions {
         if max_iterations < 1 {
             return Err(MlError::invalid("max_iterations must be at least 1"));
         }
-        let n_init = parse_num::<usize>(get("n_init"), "n_init", 10)?;
+        let default_n_init = if algorithm == Algorithm::GaussianMixture {
+            1
+        } else {
+            10
+        };
+        let n_init = parse_num::<usize>(get("n_init"), "n_init", default_n_init)?;
         if !(1..=1000).contains(&n_init) {
             return Err(MlError::invalid("n_init must be between 1 and 1000"));
         }
@@ -232,7 +317,7 @@ impl TrainOptions {
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            None if algorithm == Algorithm::KMeans => SplitMethod::NoSplit,
+            None if !algorithm.is_supervised() => SplitMethod::NoSplit,
             None | Some("auto_split") => SplitMethod::AutoSplit,
             Some("random") => SplitMethod::Random,
             Some("no_split") => SplitMethod::NoSplit,
@@ -271,6 +356,7 @@ impl TrainOptions {
             Some(t) => transform::parse(t)?,
             None => Vec::new(),
         };
+        let zoo = zoo_settings(&get)?;
         Ok(Self {
             algorithm,
             label,
@@ -285,6 +371,7 @@ impl TrainOptions {
             seed,
             tree,
             transform,
+            zoo,
             raw,
         })
     }
@@ -311,6 +398,100 @@ fn split_top_level(text: &str) -> Vec<&str> {
     }
     parts.push(&text[start..]);
     parts
+}
+
+/// Rejects an option that does not apply: a model-zoo option given to
+/// another algorithm, or, for a model-zoo algorithm, any option outside its
+/// own and the common ones (22023, naming the valid ones); `grouping_cols`
+/// for a model-zoo algorithm is 0A000.
+fn check_applicable(algorithm: Algorithm, raw: &BTreeMap<String, String>) -> Result<()> {
+    for (key, owner) in ZOO_KEYS {
+        if raw.contains_key(*key) && algorithm.name() != *owner {
+            return Err(MlError::invalid(format!(
+                "option {key} does not apply to model_type '{}'; it is for {owner}",
+                algorithm.name()
+            )));
+        }
+    }
+    let Some(own) = zoo_options(algorithm) else {
+        return Ok(());
+    };
+    if raw.contains_key("grouping_cols") {
+        return Err(MlError::new(
+            crate::error::sqlstate::FEATURE_NOT_SUPPORTED,
+            format!(
+                "grouping_cols is not supported for model_type '{}' yet; train one model per segment's rows",
+                algorithm.name()
+            ),
+        ));
+    }
+    for key in raw.keys() {
+        if !COMMON.contains(&key.as_str()) && !own.contains(&key.as_str()) {
+            let mut valid: Vec<&str> = COMMON.to_vec();
+            valid.extend(own);
+            return Err(MlError::invalid(format!(
+                "option {key} does not apply to model_type '{}'; its options are: {}",
+                algorithm.name(),
+                valid.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Parses and range-checks the model-zoo options (their applicability was
+/// checked by `check_applicable`).
+fn zoo_settings<'a>(get: &impl Fn(&str) -> Option<&'a str>) -> Result<ZooOptions> {
+    let eps = parse_num::<f64>(get("eps"), "eps", 0.5)?;
+    if !(eps.is_finite() && eps > 0.0) {
+        return Err(MlError::invalid(format!(
+            "eps must be a finite number > 0, got {eps}"
+        )));
+    }
+    let min_samples = parse_num::<usize>(get("min_samples"), "min_samples", 5)?;
+    if !(2..=100_000).contains(&min_samples) {
+        return Err(MlError::invalid(format!(
+            "min_samples must be between 2 and 100000, got {min_samples}"
+        )));
+    }
+    match get("covariance_type")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("full") => {}
+        Some(t @ ("tied" | "diag" | "spherical")) => {
+            return Err(MlError::new(
+                crate::error::sqlstate::FEATURE_NOT_SUPPORTED,
+                format!("covariance_type '{t}' is not supported; only 'full' is"),
+            ));
+        }
+        Some(t) => {
+            return Err(MlError::invalid(format!(
+                "covariance_type must be 'full' (scikit-learn's full, tied, diag and spherical: only full is supported); got '{t}'"
+            )));
+        }
+    }
+    let linkage = get("linkage").unwrap_or("ward").to_ascii_lowercase();
+    if !crate::zoo::hierarchical::LINKAGES.contains(&linkage.as_str()) {
+        return Err(MlError::invalid(format!(
+            "linkage must be one of {}; got '{linkage}'",
+            crate::zoo::hierarchical::LINKAGES.join(", ")
+        )));
+    }
+    let num_components = get("num_principal_components")
+        .map(|v| parse_num::<usize>(Some(v), "num_principal_components", 1))
+        .transpose()?;
+    if num_components == Some(0) {
+        return Err(MlError::invalid(
+            "num_principal_components must be at least 1",
+        ));
+    }
+    Ok(ZooOptions {
+        eps,
+        min_samples,
+        linkage,
+        num_components,
+    })
 }
 
 /// Validates the tree options: only for tree models (forest options only for

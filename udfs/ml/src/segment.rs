@@ -230,6 +230,12 @@ pub fn predict(
                 cluster: vec![0; rows],
                 distance: vec![0.0; rows],
             },
+            // the model-zoo algorithms refuse grouping_cols at training
+            Prediction::Components { .. } => Prediction::Components {
+                cluster: vec![0; rows],
+                probability: vec![0.0; rows],
+            },
+            Prediction::Projections(_) => Prediction::Projections(vec![vec![]; rows]),
         });
         match (out, p) {
             (

@@ -460,30 +460,138 @@ fn fit_split(
                 );
             }
         }
-        Algorithm::KMeans => {
+        Algorithm::LinearSvm => {
+            let (spec, y, y_train) = classifier_labels(label, label_type, &train_mask, &order)?;
+            if spec.classes.len() != 2 {
+                return Err(MlError::new(
+                    sqlstate::FEATURE_NOT_SUPPORTED,
+                    format!(
+                        "linear_svm supports two classes; label \"{}\" has {} (use logistic_reg or a tree model for more)",
+                        spec.name,
+                        spec.classes.len()
+                    ),
+                ));
+            }
+            if x_fit.ncols() == 0 {
+                return Err(MlError::invalid(
+                    "every feature column is constant in the training rows",
+                ));
+            }
+            let positive: Vec<bool> = y_train.iter().map(|c| *c == 1).collect();
+            let (coefficients, intercept) =
+                crate::zoo::svm::fit(&x_fit, &positive, 1.0 / opts.l2_reg)?;
+            model.parameters = Parameters::LinearSvm {
+                coefficients,
+                intercept,
+            };
+            let y_eval = masked(&y, &eval);
+            model.label = Some(spec);
+            if !y_eval.is_empty() {
+                model.metrics = classification_metrics(&model, &x_eval, &y_eval)?;
+            }
+        }
+        Algorithm::Dbscan => {
+            if x_train.ncols() == 0 {
+                return Err(MlError::invalid(
+                    "every feature column is constant; dbscan needs at least one varying column",
+                ));
+            }
+            let fitted = crate::zoo::dbscan::fit(&x_fit, opts.zoo.eps, opts.zoo.min_samples)?;
+            let clusters: BTreeSet<usize> = fitted
+                .labels
+                .iter()
+                .copied()
+                .filter(|c| *c != crate::model::NOISE)
+                .collect();
+            let noise = fitted
+                .labels
+                .iter()
+                .filter(|c| **c == crate::model::NOISE)
+                .count();
+            insert(
+                &mut model.metrics,
+                "num_clusters",
+                Some(clusters.len() as f64),
+            );
+            insert(
+                &mut model.metrics,
+                "noise_fraction",
+                Some(noise as f64 / n_train as f64),
+            );
+            model.parameters = Parameters::Dbscan {
+                eps: opts.zoo.eps,
+                core_samples: fitted.core_samples,
+                core_clusters: fitted.core_clusters,
+            };
+        }
+        Algorithm::GaussianMixture => {
             let k = opts.num_clusters;
-            if k > n_train {
+            check_clusters("gaussian_mixture", k, &x_train)?;
+            let fitted =
+                crate::zoo::mixture::fit(&x_fit, k, opts.n_init, opts.max_iterations, opts.seed)?;
+            model.parameters = Parameters::GaussianMixture {
+                weights: fitted.weights,
+                means: fitted.means,
+                covariances: fitted.covariances,
+            };
+            let x_m = if n_eval > 0 { &x_eval } else { &x_fit };
+            model.metrics = mixture_metrics(&model, x_m)?;
+        }
+        Algorithm::Agglomerative => {
+            let k = opts.num_clusters;
+            check_clusters("agglomerative", k, &x_train)?;
+            let (labels, centroids) = crate::zoo::hierarchical::fit(&x_fit, k, &opts.zoo.linkage)?;
+            insert(
+                &mut model.metrics,
+                "inertia",
+                Some(metrics::inertia(&x_fit, &centroids, &labels)),
+            );
+            let m = n_train.min(SILHOUETTE_SAMPLE);
+            insert(
+                &mut model.metrics,
+                "silhouette",
+                metrics::silhouette(x_fit.slice(ndarray::s![..m, ..]), &labels[..m]),
+            );
+            model.parameters = Parameters::Agglomerative {
+                linkage: opts.zoo.linkage.clone(),
+                centroids,
+            };
+        }
+        Algorithm::Pca => {
+            let most = n_train.min(x_train.ncols());
+            if n_train < 2 {
                 return Err(MlError::invalid(format!(
-                    "num_clusters = {k} is larger than the {n_train} training rows"
+                    "pca needs at least 2 training rows; got {n_train}"
                 )));
             }
             if x_train.ncols() == 0 {
                 return Err(MlError::invalid(
-                    "every feature column is constant; k-means needs at least one varying column",
+                    "every feature column is constant; pca needs at least one varying column",
                 ));
             }
-            let distinct: BTreeSet<Vec<u64>> = x_train
-                .rows()
-                .into_iter()
-                .take(100_000)
-                .map(|r| r.iter().map(|v| v.to_bits()).collect())
-                .collect();
-            if distinct.len() < k {
+            let k = opts.zoo.num_components.unwrap_or(most);
+            if k > most {
                 return Err(MlError::invalid(format!(
-                    "num_clusters = {k} but the training rows hold only {} distinct points",
-                    distinct.len()
+                    "num_principal_components = {k} but at most min(training rows, encoded features) = min({n_train}, {}) = {most} components exist",
+                    x_train.ncols()
                 )));
             }
+            let fitted = crate::zoo::pca::fit(&x_fit, k)?;
+            insert(
+                &mut model.metrics,
+                "explained_variance_ratio",
+                Some(fitted.explained_variance_ratio.iter().sum()),
+            );
+            model.parameters = Parameters::Pca {
+                mean: fitted.mean,
+                components: fitted.components,
+                explained_variance: fitted.explained_variance,
+                explained_variance_ratio: fitted.explained_variance_ratio,
+            };
+        }
+        Algorithm::KMeans => {
+            let k = opts.num_clusters;
+            check_clusters("k-means", k, &x_train)?;
             let rng = Xoshiro256Plus::seed_from_u64(opts.seed);
             let fitted = KMeans::params_with_rng(k, rng)
                 .n_runs(opts.n_init)
@@ -526,6 +634,62 @@ fn fit_split(
         }
     }
     Ok(model)
+}
+
+/// The checks every clustering with a fixed number of clusters makes: k
+/// at most the training rows and the distinct points, and at least one
+/// varying feature (22023).
+fn check_clusters(what: &str, k: usize, x_train: &Array2<f64>) -> Result<()> {
+    let n_train = x_train.nrows();
+    if k > n_train {
+        return Err(MlError::invalid(format!(
+            "num_clusters = {k} is larger than the {n_train} training rows"
+        )));
+    }
+    if x_train.ncols() == 0 {
+        return Err(MlError::invalid(format!(
+            "every feature column is constant; {what} needs at least one varying column"
+        )));
+    }
+    let distinct: BTreeSet<Vec<u64>> = x_train
+        .rows()
+        .into_iter()
+        .take(100_000)
+        .map(|r| r.iter().map(|v| v.to_bits()).collect())
+        .collect();
+    if distinct.len() < k {
+        return Err(MlError::invalid(format!(
+            "num_clusters = {k} but the training rows hold only {} distinct points",
+            distinct.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A Gaussian mixture's fit on rows: the mean log-likelihood per row
+/// (scikit-learn's `score`), and BIC and AIC on those rows.
+fn mixture_metrics(model: &Model, x: &Array2<f64>) -> Result<BTreeMap<String, f64>> {
+    let mut m = BTreeMap::new();
+    let Parameters::GaussianMixture {
+        weights,
+        means,
+        covariances,
+    } = &model.parameters
+    else {
+        return Ok(m);
+    };
+    if x.nrows() == 0 {
+        return Ok(m);
+    }
+    let (_, log_norm) = crate::zoo::mixture::posterior(x, weights, means, covariances)?;
+    let n = x.nrows() as f64;
+    let ll = log_norm.iter().sum::<f64>() / n;
+    let (k, d) = (weights.len() as f64, x.ncols() as f64);
+    let parameters = k * d + k * d * (d + 1.0) / 2.0 + k - 1.0;
+    insert(&mut m, "log_likelihood", Some(ll));
+    insert(&mut m, "bic", Some(-2.0 * ll * n + parameters * n.ln()));
+    insert(&mut m, "aic", Some(-2.0 * ll * n + 2.0 * parameters));
+    Ok(m)
 }
 
 /// Rejects an ordinary least-squares fit that the solver could not make:
@@ -594,7 +758,10 @@ fn classification_metrics(
         insert(&mut m, "precision", metrics::precision_from(tp, fp));
         insert(&mut m, "recall", metrics::recall_from(tp, fn_));
         insert(&mut m, "f1_score", metrics::f1_from(tp, fp, fn_));
-        insert(&mut m, "log_loss", metrics::log_loss(&y, &probability));
+        // linear_svm's scores are decision values, not probabilities
+        if model.algorithm.has_probabilities() {
+            insert(&mut m, "log_loss", metrics::log_loss(&y, &probability));
+        }
         insert(&mut m, "roc_auc", metrics::roc_auc(&y, &probability));
     }
     Ok(m)
@@ -730,9 +897,27 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
                 insert(&mut m, "r2_score", metrics::r2_score(&y, &p));
             }
         }
+        _ if matches!(model.parameters, Parameters::GaussianMixture { .. }) => {
+            m = mixture_metrics(model, &x)?;
+        }
+        _ if matches!(model.parameters, Parameters::Dbscan { .. }) => {
+            if let Prediction::Clusters { cluster, .. } = model.predict_encoded(&x)? {
+                let noise = cluster
+                    .iter()
+                    .filter(|c| **c == crate::model::NOISE)
+                    .count();
+                insert(
+                    &mut m,
+                    "noise_fraction",
+                    Some(noise as f64 / x.nrows() as f64),
+                );
+            }
+        }
         _ => {
-            if let (Parameters::KMeans { centroids }, Prediction::Clusters { cluster, .. }) =
-                (&model.parameters, model.predict_encoded(&x)?)
+            if let (
+                Parameters::KMeans { centroids } | Parameters::Agglomerative { centroids, .. },
+                Prediction::Clusters { cluster, .. },
+            ) = (&model.parameters, model.predict_encoded(&x)?)
             {
                 insert(
                     &mut m,
@@ -882,7 +1067,9 @@ pub struct RocPoint {
 /// The ROC curve of a binary classifier: one point per distinct predicted
 /// probability, highest first; a row is predicted positive when its
 /// probability is at least the threshold (scikit-learn's `roc_curve` with
-/// `drop_intermediate=False`, without its leading `inf` point).
+/// `drop_intermediate=False`, without its leading `inf` point). For
+/// `linear_svm` the scores and thresholds are decision values, not
+/// probabilities.
 pub fn roc_curve(model: &Model, columns: &[Column]) -> Result<Vec<RocPoint>> {
     if !(model.algorithm.is_classifier()
         && model.label.as_ref().is_some_and(|l| l.classes.len() == 2))

@@ -97,6 +97,8 @@ const INTEGER_OPTIONS: &[&str] = &[
     "max_iterations",
     "n_init",
     "num_clusters",
+    "min_samples",
+    "num_principal_components",
     "max_tree_depth",
     "min_tree_child_weight",
     "num_parallel_tree",
@@ -111,6 +113,8 @@ const LOWER_IS_BETTER: &[&str] = &[
     "mean_absolute_error",
     "inertia",
     "davies_bouldin_index",
+    "bic",
+    "aic",
 ];
 
 fn parse_f64(name: &str, v: &str) -> Result<f64> {
@@ -265,11 +269,16 @@ pub fn parse_config(text: &str) -> Result<TuneConfig> {
 
 /// The objective used when none is given: `roc_auc` (two-class classifiers),
 /// `log_loss` (more classes), `r2_score` (regression), `davies_bouldin_index`
-/// (k-means), else the first metric the model reports.
+/// (k-means), `bic` (gaussian_mixture, on the held-out fold), `silhouette`
+/// (agglomerative), `explained_variance_ratio` (pca), else the first metric
+/// the model reports.
 pub fn default_objective(algorithm: Algorithm, metrics: &BTreeMap<String, f64>) -> Option<String> {
     let preferred: &[&str] = match algorithm {
         Algorithm::LinearRegression => &["r2_score"],
         Algorithm::KMeans => &["davies_bouldin_index", "silhouette", "inertia"],
+        Algorithm::GaussianMixture => &["bic"],
+        Algorithm::Agglomerative => &["silhouette", "inertia"],
+        Algorithm::Pca => &["explained_variance_ratio"],
         _ => &["roc_auc", "log_loss", "accuracy"],
     };
     preferred

@@ -163,6 +163,137 @@ pub fn validate(model: &Model) -> Result<(), String> {
             }
         }
         Parameters::NaiveBayes { .. } => {} // checked by predicting a row
+        Parameters::LinearSvm {
+            coefficients,
+            intercept,
+        } => {
+            if classes != 2 {
+                return Err(format!("a two-class model with {classes} classes"));
+            }
+            width("the coefficients", coefficients.len(), n)?;
+            finite("the coefficients", coefficients)?;
+            finite("the intercept", &[*intercept])?;
+        }
+        Parameters::Dbscan {
+            eps,
+            core_samples,
+            core_clusters,
+        } => {
+            finite("eps", &[*eps])?;
+            if *eps <= 0.0 {
+                return Err(format!("eps is {eps}"));
+            }
+            if core_samples.len() != core_clusters.len() {
+                return Err(format!(
+                    "{} core samples with {} cluster ids",
+                    core_samples.len(),
+                    core_clusters.len()
+                ));
+            }
+            for c in core_samples {
+                width("a core sample", c.len(), n)?;
+                finite("a core sample", c)?;
+            }
+            // cluster ids are 0..k with every id used
+            let k = core_clusters.iter().max().map_or(0, |m| m + 1);
+            if k > core_clusters.len() {
+                return Err(format!(
+                    "cluster id {} among {} core samples",
+                    k - 1,
+                    core_clusters.len()
+                ));
+            }
+        }
+        Parameters::GaussianMixture {
+            weights,
+            means,
+            covariances,
+        } => {
+            if weights.is_empty()
+                || means.len() != weights.len()
+                || covariances.len() != weights.len()
+            {
+                return Err(format!(
+                    "{} weights, {} means and {} covariances",
+                    weights.len(),
+                    means.len(),
+                    covariances.len()
+                ));
+            }
+            finite("the weights", weights)?;
+            if weights.iter().any(|w| *w <= 0.0) || (weights.iter().sum::<f64>() - 1.0).abs() > 1e-6
+            {
+                return Err("the weights are not positive numbers summing to 1".into());
+            }
+            for (mean, cov) in means.iter().zip(covariances) {
+                width("a mean", mean.len(), n)?;
+                finite("a mean", mean)?;
+                if cov.len() != n {
+                    return Err(format!(
+                        "a covariance has {} rows for {n} encoded features",
+                        cov.len()
+                    ));
+                }
+                for row in cov {
+                    width("a covariance row", row.len(), n)?;
+                    finite("a covariance", row)?;
+                }
+                for (i, row) in cov.iter().enumerate() {
+                    if row
+                        .iter()
+                        .zip(cov.iter().map(|r| r[i]))
+                        .any(|(a, b)| *a != b)
+                    {
+                        return Err("a covariance is not symmetric".into());
+                    }
+                }
+            }
+            // positive definiteness is checked by predicting a row
+        }
+        Parameters::Agglomerative { linkage, centroids } => {
+            if !crate::zoo::hierarchical::LINKAGES.contains(&linkage.as_str()) {
+                return Err(format!("linkage '{linkage}'"));
+            }
+            if centroids.is_empty() {
+                return Err("no centroids".into());
+            }
+            for c in centroids {
+                width("a centroid", c.len(), n)?;
+                finite("a centroid", c)?;
+            }
+        }
+        Parameters::Pca {
+            mean,
+            components,
+            explained_variance,
+            explained_variance_ratio,
+        } => {
+            width("the mean", mean.len(), n)?;
+            finite("the mean", mean)?;
+            let k = components.len();
+            if k == 0
+                || k > n
+                || explained_variance.len() != k
+                || explained_variance_ratio.len() != k
+            {
+                return Err(format!(
+                    "{k} components with {} variances and {} ratios for {n} encoded features",
+                    explained_variance.len(),
+                    explained_variance_ratio.len()
+                ));
+            }
+            for c in components {
+                width("a component", c.len(), n)?;
+                finite("a component", c)?;
+            }
+            finite("the explained variances", explained_variance)?;
+            finite("the explained variance ratios", explained_variance_ratio)?;
+            if explained_variance_ratio.iter().any(|r| *r < 0.0)
+                || explained_variance_ratio.iter().sum::<f64>() > 1.0 + 1e-9
+            {
+                return Err("the explained variance ratios are not shares of 1".into());
+            }
+        }
     }
     if let Some(segments) = &model.segments {
         for (key, m) in &segments.models {

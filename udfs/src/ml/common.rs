@@ -50,16 +50,25 @@ pub fn load(store: &Arc<dyn ModelStore>, name: &str) -> Result<Arc<StoredModel>>
 }
 
 /// The SQL type `predict` returns for a model: the label's type for a
-/// classifier, float8 for regression, bigint (centroid id) for k-means.
+/// classifier, float8 for regression, bigint (cluster id) for a clustering,
+/// float8[] (the projection) for PCA.
 pub fn predict_type(model: &Model) -> DataType {
     match (model.algorithm, model.label.as_ref().map(|l| l.label_type)) {
-        (Algorithm::KMeans, _) => DataType::Int64,
+        (a, _) if a.is_clustering() => DataType::Int64,
+        (Algorithm::Pca, _) => projection_type(),
         (a, _) if a.is_regressor() => DataType::Float64,
         (_, Some(LabelType::Integer)) => DataType::Int64,
         (_, Some(LabelType::Boolean)) => DataType::Boolean,
         (_, Some(LabelType::Float)) => DataType::Float64,
         _ => DataType::Utf8,
     }
+}
+
+/// `float8[]`: PCA's projections.
+pub fn projection_type() -> DataType {
+    DataType::List(Arc::new(
+        datafusion::arrow::datatypes::Field::new_list_field(DataType::Float64, false),
+    ))
 }
 
 /// Checks feature argument count and kinds against the model, at planning.
@@ -171,9 +180,30 @@ pub fn run(stored: &StoredModel, args: &[ColumnarValue], rows: usize) -> Result<
 pub fn predict_array(stored: &StoredModel, p: Prediction) -> Result<ArrayRef> {
     let model = &stored.model;
     Ok(match p {
-        Prediction::Clusters { cluster, .. } => Arc::new(Int64Array::from_iter_values(
-            cluster.into_iter().map(|c| c as i64 + 1),
-        )),
+        // 1-based cluster ids; DBSCAN noise is -1
+        Prediction::Clusters { cluster, .. } | Prediction::Components { cluster, .. } => {
+            Arc::new(Int64Array::from_iter_values(cluster.into_iter().map(|c| {
+                if c == augur_ml::model::NOISE {
+                    -1
+                } else {
+                    c as i64 + 1
+                }
+            })))
+        }
+        Prediction::Projections(rows) => {
+            let field = Arc::new(datafusion::arrow::datatypes::Field::new_list_field(
+                DataType::Float64,
+                false,
+            ));
+            let lengths: Vec<usize> = rows.iter().map(Vec::len).collect();
+            let values = Float64Array::from_iter_values(rows.into_iter().flatten());
+            Arc::new(datafusion::arrow::array::ListArray::try_new(
+                field,
+                datafusion::arrow::buffer::OffsetBuffer::from_lengths(lengths),
+                Arc::new(values),
+                None,
+            )?)
+        }
         Prediction::Values(v) => Arc::new(Float64Array::from(v)),
         Prediction::Classes { class, .. } => {
             let classes = model

@@ -7,7 +7,11 @@
 //! - Returns the query's columns followed by, for `logistic_reg`,
 //!   `predicted_<label>` (label type) and `probability` (float8, positive
 //!   class); for `linear_reg`, `predicted_<label>` (float8); for `kmeans`,
-//!   `centroid_id` (bigint, 1..k) — as BigQuery ML's `ML.PREDICT`.
+//!   `centroid_id` (bigint, 1..k) — as BigQuery ML's `ML.PREDICT`; for
+//!   `linear_svm` `predicted_<label>` only; for `agglomerative` and `dbscan`
+//!   `cluster_id` (bigint, 1..k; -1 for DBSCAN noise); for
+//!   `gaussian_mixture` `cluster_id` and `probability` (of that component);
+//!   for `pca` `principal_components` (float8[]).
 //! - Errors: 42704 unknown model; 42703 a feature column missing from the
 //!   query; otherwise as `predict`.
 //!
@@ -95,6 +99,17 @@ impl TableFunctionImpl for MlPredict {
             .unwrap_or_default();
         match stored.model.algorithm {
             Algorithm::KMeans => out.push(call(&self.predict).alias("centroid_id")),
+            Algorithm::Dbscan | Algorithm::Agglomerative => {
+                out.push(call(&self.predict).alias("cluster_id"))
+            }
+            Algorithm::GaussianMixture => {
+                out.push(call(&self.predict).alias("cluster_id"));
+                out.push(call(&self.predict_proba).alias("probability"));
+            }
+            Algorithm::Pca => out.push(call(&self.predict).alias("principal_components")),
+            Algorithm::LinearSvm => {
+                out.push(call(&self.predict).alias(format!("predicted_{label}")))
+            }
             Algorithm::LinearRegression
             | Algorithm::DecisionTreeRegressor
             | Algorithm::RandomForestRegressor => {

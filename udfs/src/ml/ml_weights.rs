@@ -1,7 +1,8 @@
 //! `ml_weights(model)`: the coefficients of a linear or logistic model.
 //!
-//! - `model`: text literal, `name` or `name@version` of a `linear_reg` or
-//!   `logistic_reg` model.
+//! - `model`: text literal, `name` or `name@version` of a `linear_reg`,
+//!   `logistic_reg` or `linear_svm` model (for `linear_svm` the hyperplane:
+//!   decision value = intercept + Σ weight × encoded value).
 //! - Returns one row per encoded feature and one for the intercept:
 //!   `feature text` (the input column, `__intercept__` for the intercept),
 //!   `category text` (the one-hot category; NULL for numeric columns),
@@ -61,12 +62,13 @@ impl TableFunctionImpl for MlWeights {
             Parameters::Logistic { .. }
                 | Parameters::Linear { .. }
                 | Parameters::Multinomial { .. }
+                | Parameters::LinearSvm { .. }
         );
         require(
             &stored,
             "ml_weights",
             linear,
-            "a linear_reg or logistic_reg model",
+            "a linear_reg, logistic_reg or linear_svm model",
         )?;
         let encoded = model.encoder.encoded_columns();
         let classes = model
@@ -81,6 +83,10 @@ impl TableFunctionImpl for MlWeights {
                 intercept,
             }
             | Parameters::Linear {
+                coefficients,
+                intercept,
+            }
+            | Parameters::LinearSvm {
                 coefficients,
                 intercept,
             } => {

@@ -11,6 +11,7 @@ pub mod ml_export_model;
 pub mod ml_feature_importance;
 pub mod ml_import_model;
 pub mod ml_predict;
+pub mod ml_principal_component_info;
 pub mod ml_roc_curve;
 pub mod ml_rollback;
 pub mod ml_train;

@@ -6,7 +6,14 @@
 //!   features, text for text features.
 //! - Returns: for a classifier (`logistic_reg`, `naive_bayes`) the predicted class in the label's own type
 //!   (text, bigint, boolean or float8; threshold 0.5 on the positive class);
-//!   for `linear_reg` float8; for `kmeans` the bigint centroid id, 1..k.
+//!   for `linear_reg` and regression trees float8; for `kmeans` the bigint
+//!   centroid id, 1..k; for `agglomerative` and `gaussian_mixture` the bigint
+//!   cluster id, 1..k (agglomerative: the nearest cluster centroid;
+//!   gaussian_mixture: the most probable component); for `dbscan` the bigint
+//!   cluster id 1..k of the nearest core sample within `eps`, or -1 (noise);
+//!   for `linear_svm` the class (decision value ≥ 0 → the label's last
+//!   class); for `pca` the row projected on the principal components, a
+//!   float8[] of `num_principal_components` values.
 //! - NULL features follow the model's rule (numeric → training mean; text →
 //!   no category), so a row always gets a prediction.
 //! - Errors: 42704 unknown model; 22023 model not a literal or wrong feature

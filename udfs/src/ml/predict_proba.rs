@@ -1,13 +1,18 @@
 //! `predict_proba(model, feature, ...)`: probability of the positive class.
 //!
-//! - `model`: text literal naming a `logistic_reg` model (`name` or `name@version`).
+//! - `model`: text literal naming a classifier with probabilities
+//!   (`logistic_reg`, `naive_bayes`, tree models) or a `gaussian_mixture`
+//!   (`name` or `name@version`).
 //! - `feature, ...`: as for `predict`.
 //! - Returns float8 in [0, 1]. Two classes: the probability of the label's
 //!   last class in sort order (`'Yes'` over `'No'`, `1` over `0`, `true` over
 //!   `false`), the class listed last in the `models` table. More than two
 //!   classes (multinomial): the probability of the predicted class. Never NULL
-//!   (NULL features are imputed as for `predict`).
-//! - Errors: as `predict`, plus 22023 when the model is not a classifier.
+//!   (NULL features are imputed as for `predict`). `gaussian_mixture`: the
+//!   posterior probability of the component `predict` assigns.
+//! - Errors: as `predict`, plus 22023 when the model is not a classifier and
+//!   0A000 for `linear_svm` (its decision values are not calibrated
+//!   probabilities).
 //!
 //! Example: `SELECT predict_proba('churn', tenure, contract) FROM telco_customers`.
 
@@ -47,11 +52,20 @@ fn load_classifier(
     name: &str,
 ) -> Result<Arc<crate::store::StoredModel>> {
     let stored = load(store, name)?;
+    if stored.model.algorithm == augur_ml::Algorithm::LinearSvm {
+        return Err(crate::error::sql_err(
+            crate::error::sqlstate::FEATURE_NOT_SUPPORTED,
+            format!(
+                "predict_proba: model '{}' is linear_svm, which gives no probabilities (its decision values are not calibrated); use predict for the class, or logistic_reg for probabilities",
+                stored.name
+            ),
+        ));
+    }
     require(
         &stored,
         "predict_proba",
-        stored.model.algorithm.is_classifier(),
-        "a classifier (logistic_reg or naive_bayes)",
+        stored.model.algorithm.has_probabilities(),
+        "a classifier with probabilities (logistic_reg, naive_bayes, a tree model) or a gaussian_mixture",
     )?;
     Ok(stored)
 }
@@ -88,7 +102,8 @@ impl ScalarUDFImpl for PredictProba {
         let name = model_name_arg(&args.args, "predict_proba")?;
         let stored = load_classifier(&self.store, &name)?;
         match run(&stored, &args.args[1..], args.number_rows)? {
-            Prediction::Classes { probability, .. } => Ok(ColumnarValue::Array(Arc::new(
+            Prediction::Classes { probability, .. }
+            | Prediction::Components { probability, .. } => Ok(ColumnarValue::Array(Arc::new(
                 Float64Array::from(probability),
             ))),
             _ => Err(crate::error::invalid("predict_proba needs a classifier")),
