@@ -222,7 +222,9 @@ impl AugurHandler {
                     let fields = (*response.row_schema).clone();
                     response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
                 }
-                Ok(Response::Query(response))
+                Ok(Response::Query(super::pg_output::postgres_formats(
+                    response,
+                )))
             }
         }
     }

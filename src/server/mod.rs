@@ -6,6 +6,7 @@
 
 mod handler;
 mod names;
+mod pg_output;
 mod show;
 mod startup;
 

@@ -8,8 +8,68 @@ use datafusion::sql::sqlparser::parser::Parser;
 /// Applies all rewrites to `statement`.
 pub fn postgres_compat(statement: &mut Statement) {
     like_escape_to_backslash(statement);
+    interval_clock_literals(statement);
     aggregate_catalog_subqueries(statement);
     let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut PgInformationSchema);
+}
+
+/// PostgreSQL reads the time part of an interval literal as a clock,
+/// `INTERVAL '1 day 02:03:04'` or `'-01:30'::interval`; DataFusion's parser
+/// takes only unit words. Each `[-]H:MM[:SS[.ffffff]]` token of an interval
+/// literal becomes `H hours M minutes S seconds` (all with the token's sign).
+fn interval_clock_literals(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{DataType, visit_expressions_mut};
+    use std::ops::ControlFlow;
+    let _ = visit_expressions_mut(statement, |e| {
+        let literal = match e {
+            Expr::Interval(i) => Some(i.value.as_mut()),
+            Expr::Cast {
+                expr, data_type, ..
+            } if matches!(data_type, DataType::Interval { .. }) => Some(expr.as_mut()),
+            _ => None,
+        };
+        if let Some(Expr::Value(v)) = literal
+            && let Value::SingleQuotedString(text) = &mut v.value
+            && let Some(new) = interval_clock_text(text)
+        {
+            *text = new;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `text` with its clock tokens spelled in units, or `None` if it has none.
+pub fn interval_clock_text(text: &str) -> Option<String> {
+    let mut changed = false;
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            let (sign, body) = match w.strip_prefix('-') {
+                Some(b) => ("-", b),
+                None => ("", w.strip_prefix('+').unwrap_or(w)),
+            };
+            let parts: Vec<&str> = body.split(':').collect();
+            let numeric = |p: &str, frac: bool| {
+                !p.is_empty()
+                    && p.chars().all(|c| c.is_ascii_digit() || (frac && c == '.'))
+                    && p.matches('.').count() <= 1
+            };
+            let ok = (parts.len() == 2 || parts.len() == 3)
+                && numeric(parts[0], false)
+                && numeric(parts[1], false)
+                && parts.get(2).is_none_or(|s| numeric(s, true));
+            if !ok {
+                return w.to_string();
+            }
+            changed = true;
+            let mut out = format!("{sign}{} hours {sign}{} minutes", parts[0], parts[1]);
+            if let Some(s) = parts.get(2) {
+                out.push_str(&format!(" {sign}{s} seconds"));
+            }
+            out
+        })
+        .collect();
+    changed.then(|| words.join(" "))
 }
 
 /// DataFusion's LIKE takes only the backslash as escape character;
@@ -277,5 +337,27 @@ impl datafusion::sql::sqlparser::ast::VisitorMut for PgInformationSchema {
             }
         }
         std::ops::ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interval_clock_text;
+
+    #[test]
+    fn interval_clocks_become_units() {
+        assert_eq!(
+            interval_clock_text("1 day 02:03:04").as_deref(),
+            Some("1 day 02 hours 03 minutes 04 seconds")
+        );
+        assert_eq!(
+            interval_clock_text("-01:30").as_deref(),
+            Some("-01 hours -30 minutes")
+        );
+        assert_eq!(
+            interval_clock_text("00:00:01.5").as_deref(),
+            Some("00 hours 00 minutes 01.5 seconds")
+        );
+        assert_eq!(interval_clock_text("3 days"), None);
     }
 }

@@ -2,6 +2,7 @@
 //! the `.slt` files in-process and over the wire, protocol and error
 //! behaviour with tokio-postgres, restarts, and the scikit-learn references.
 
+mod binary;
 mod common;
 mod embed;
 mod reference;
