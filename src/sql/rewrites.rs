@@ -24,8 +24,10 @@ fn interval_clock_literals(statement: &mut Statement) {
         let literal = match e {
             Expr::Interval(i) => Some(i.value.as_mut()),
             Expr::Cast {
-                expr, data_type, ..
-            } if matches!(data_type, DataType::Interval { .. }) => Some(expr.as_mut()),
+                expr,
+                data_type: DataType::Interval { .. },
+                ..
+            } => Some(expr.as_mut()),
             _ => None,
         };
         if let Some(Expr::Value(v)) = literal
