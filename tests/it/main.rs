@@ -5,6 +5,8 @@
 mod binary;
 mod common;
 mod embed;
+mod portals;
+mod raw;
 mod reference;
 mod restart;
 mod slt;
