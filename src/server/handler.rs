@@ -238,7 +238,30 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
         let fields = (*response.row_schema).clone();
         response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
     }
+    response.row_schema = Arc::new(untyped_as_text((*response.row_schema).clone()));
     Ok(super::pg_output::postgres_formats(response))
+}
+
+/// PostgreSQL resolves a result column of unknown type (`SELECT NULL AS x`)
+/// to text (25); arrow-pg describes Arrow's Null type as `unknown` (705).
+fn untyped_as_text(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
+    fields
+        .into_iter()
+        .map(|f| {
+            if *f.datatype() == Type::UNKNOWN {
+                FieldInfo::new(
+                    f.name().to_string(),
+                    f.table_id(),
+                    f.column_id(),
+                    Type::TEXT,
+                    f.format(),
+                )
+                .with_format_options(f.format_options().clone())
+            } else {
+                f
+            }
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -425,7 +448,10 @@ pub fn result_fields(
                 None,
             )?;
             let names = super::names::pg_column_names(statement);
-            Ok(super::names::rename(fields, names.as_deref()))
+            Ok(untyped_as_text(super::names::rename(
+                fields,
+                names.as_deref(),
+            )))
         }
         _ => Ok(vec![]),
     }

@@ -8,6 +8,7 @@ mod embed;
 mod portals;
 mod raw;
 mod reference;
+mod replays;
 mod restart;
 mod slt;
 mod wire;
