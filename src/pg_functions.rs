@@ -147,6 +147,7 @@ pub async fn register(
     ctx.register_udf(proc_text("pg_get_function_arguments", info, |r| &r.1));
     ctx.register_udf(json_build_object());
     ctx.register_udf(current_setting());
+    ctx.register_udf(current_schemas());
     ctx.register_udf(to_regtype(ctx).await?);
     ctx.register_udf(type_name_udf("augur_pg_type_name", |t| pg_type_of(t).0));
     ctx.register_udf(type_name_udf("augur_pg_udt_name", |t| pg_type_of(t).1));
@@ -211,6 +212,39 @@ fn current_setting() -> datafusion::logical_expr::ScalarUDF {
                 });
             }
             Ok(ColumnarValue::Array(Arc::new(StringArray::from(out))))
+        }),
+    )
+}
+
+/// `current_schemas(include_implicit bool) → name[]`: the schemas of the
+/// search path that exist, as PostgreSQL 15 answers for `"$user", public`:
+/// `{pg_catalog,public}` with the implicit schema, `{public}` without
+/// (pgjdbc's `getSchemas`, DBeaver's type lookup, pgcli).
+fn current_schemas() -> datafusion::logical_expr::ScalarUDF {
+    use datafusion::arrow::array::{ListBuilder, StringBuilder};
+    use datafusion::arrow::datatypes::Field;
+    create_udf(
+        "current_schemas",
+        vec![DataType::Boolean],
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        Volatility::Stable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let args = ColumnarValue::values_to_arrays(args)?;
+            let implicit = datafusion::common::cast::as_boolean_array(&args[0])?;
+            let mut out = ListBuilder::new(StringBuilder::new());
+            for flag in implicit.iter() {
+                match flag {
+                    None => out.append_null(),
+                    Some(with_implicit) => {
+                        if with_implicit {
+                            out.values().append_value("pg_catalog");
+                        }
+                        out.values().append_value("public");
+                        out.append(true);
+                    }
+                }
+            }
+            Ok(ColumnarValue::Array(Arc::new(out.finish())))
         }),
     )
 }

@@ -9,8 +9,65 @@ use datafusion::sql::sqlparser::parser::Parser;
 pub fn postgres_compat(statement: &mut Statement) {
     like_escape_to_backslash(statement);
     interval_clock_literals(statement);
+    bare_user_and_regproc_joins(statement);
     aggregate_catalog_subqueries(statement);
     let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut PgInformationSchema);
+}
+
+/// Two catalog idioms DataFusion cannot run as written:
+/// - bare `user` (Grafana's search-path query) is PostgreSQL's
+///   `current_user`;
+/// - `proc.oid = typ.typreceive` (Npgsql's type loading, Power BI): the
+///   `regproc` columns of `pg_type` (`typinput`, `typoutput`, `typreceive`,
+///   `typsend`) hold the function's name here, so the join compares
+///   `proc.proname` with it instead.
+fn bare_user_and_regproc_joins(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, Ident, visit_expressions_mut};
+    use std::ops::ControlFlow;
+    const REGPROC: [&str; 4] = ["typinput", "typoutput", "typreceive", "typsend"];
+    let _ = visit_expressions_mut(statement, |e| {
+        match e {
+            // sqlparser reads bare `user` as a call without arguments
+            Expr::Function(f)
+                if matches!(
+                    f.args,
+                    datafusion::sql::sqlparser::ast::FunctionArguments::None
+                ) && f.name.0.len() == 1
+                    && f.name.0[0].as_ident().is_some_and(|i| {
+                        i.quote_style.is_none() && i.value.eq_ignore_ascii_case("user")
+                    }) =>
+            {
+                f.name = datafusion::sql::sqlparser::ast::ObjectName::from(vec![Ident::new(
+                    "current_user",
+                )]);
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } => {
+                let is_regproc = |x: &Expr| {
+                    matches!(x, Expr::CompoundIdentifier(p) if p.len() == 2
+                        && REGPROC.contains(&p[1].value.to_ascii_lowercase().as_str()))
+                };
+                let to_proname = |x: &mut Expr| {
+                    if let Expr::CompoundIdentifier(p) = x
+                        && p.len() == 2
+                        && p[1].value.eq_ignore_ascii_case("oid")
+                    {
+                        p[1] = Ident::new("proname");
+                    }
+                };
+                if is_regproc(right) {
+                    to_proname(left);
+                } else if is_regproc(left) {
+                    to_proname(right);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 /// PostgreSQL reads the time part of an interval literal as a clock,
@@ -345,6 +402,31 @@ impl datafusion::sql::sqlparser::ast::VisitorMut for PgInformationSchema {
 #[cfg(test)]
 mod tests {
     use super::interval_clock_text;
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    fn rewritten(sql: &str) -> String {
+        let mut st = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        super::postgres_compat(&mut st);
+        st.to_string()
+    }
+
+    #[test]
+    fn bare_user_and_regproc_joins() {
+        assert_eq!(rewritten("SELECT user"), "SELECT current_user");
+        assert_eq!(
+            rewritten("SELECT \"user\" FROM t"),
+            "SELECT \"user\" FROM t"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT 1 FROM pg_type AS typ LEFT JOIN pg_proc AS proc ON proc.oid = typ.typreceive"
+            ),
+            "SELECT 1 FROM pg_type AS typ LEFT JOIN pg_proc AS proc ON proc.proname = typ.typreceive"
+        );
+    }
 
     #[test]
     fn interval_clocks_become_units() {
