@@ -93,6 +93,9 @@ impl EngineBuilder {
             .with_default_catalog_and_schema(DATABASE, SCHEMA)
             .with_create_default_catalog_and_schema(true)
             .with_information_schema(true);
+        // PostgreSQL's `timestamptz` (and `now()`) is a UTC instant; without a
+        // session time zone DataFusion would make it a zoneless timestamp
+        config.options_mut().execution.time_zone = Some("+00:00".into());
         if let Some(n) = self.target_partitions {
             config = config.with_target_partitions(n);
         }

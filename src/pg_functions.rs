@@ -146,6 +146,8 @@ pub async fn register(
     ctx.register_udf(proc_text("pg_get_function_result", info.clone(), |r| &r.0));
     ctx.register_udf(proc_text("pg_get_function_arguments", info, |r| &r.1));
     ctx.register_udf(json_build_object());
+    ctx.register_udf(current_setting());
+    ctx.register_udf(current_schemas());
     ctx.register_udf(to_regtype(ctx).await?);
     ctx.register_udf(type_name_udf("augur_pg_type_name", |t| pg_type_of(t).0));
     ctx.register_udf(type_name_udf("augur_pg_udt_name", |t| pg_type_of(t).1));
@@ -158,6 +160,93 @@ pub async fn register(
         Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
     ));
     Ok(())
+}
+
+/// The server settings clients read with `current_setting`, as PostgreSQL
+/// 15 reports them for a UTC, UTF-8 server (Grafana's health check divides
+/// `server_version_num` by 100).
+pub fn server_setting(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "server_version" => crate::server::SERVER_VERSION,
+        "server_version_num" => "150018",
+        "search_path" => "\"$user\", public",
+        "timezone" => "UTC",
+        "datestyle" => "ISO, MDY",
+        "intervalstyle" => "postgres",
+        "standard_conforming_strings" => "on",
+        "client_encoding" | "server_encoding" => "UTF8",
+        "integer_datetimes" => "on",
+        "transaction_isolation" | "default_transaction_isolation" => "read committed",
+        "transaction_read_only" | "default_transaction_read_only" => "off",
+        "max_identifier_length" => "63",
+        "max_index_keys" => "32",
+        "lc_collate" | "lc_ctype" => "C.UTF-8",
+        "extra_float_digits" => "1",
+        "application_name" => "",
+        _ => return None,
+    })
+}
+
+/// `current_setting(name text [, missing_ok bool]) → text`: the value of a
+/// server setting ([`server_setting`]); an unknown name is error 42704
+/// (`unrecognized configuration parameter`), or NULL with `missing_ok`.
+fn current_setting() -> datafusion::logical_expr::ScalarUDF {
+    create_udf(
+        "current_setting",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let args = ColumnarValue::values_to_arrays(args)?;
+            let names = datafusion::common::cast::as_string_array(&args[0])?;
+            let mut out = Vec::with_capacity(names.len());
+            for name in names.iter() {
+                out.push(match name {
+                    None => None,
+                    Some(n) => Some(server_setting(n).ok_or_else(|| {
+                        DataFusionError::External(Box::new(crate::errors::SqlError::new(
+                            "42704",
+                            format!("unrecognized configuration parameter \"{n}\""),
+                        )))
+                    })?),
+                });
+            }
+            Ok(ColumnarValue::Array(Arc::new(StringArray::from(out))))
+        }),
+    )
+}
+
+/// `current_schemas(include_implicit bool) → name[]`: the schemas of the
+/// search path that exist, as PostgreSQL 15 answers for `"$user", public`:
+/// `{pg_catalog,public}` with the implicit schema, `{public}` without
+/// (pgjdbc's `getSchemas`, DBeaver's type lookup, pgcli).
+fn current_schemas() -> datafusion::logical_expr::ScalarUDF {
+    use datafusion::arrow::array::{ListBuilder, StringBuilder};
+    use datafusion::arrow::datatypes::Field;
+    create_udf(
+        "current_schemas",
+        vec![DataType::Boolean],
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        Volatility::Stable,
+        Arc::new(|args: &[ColumnarValue]| {
+            let args = ColumnarValue::values_to_arrays(args)?;
+            let implicit = datafusion::common::cast::as_boolean_array(&args[0])?;
+            let mut out = ListBuilder::new(StringBuilder::new());
+            for flag in implicit.iter() {
+                match flag {
+                    None => out.append_null(),
+                    Some(with_implicit) => {
+                        if with_implicit {
+                            out.values().append_value("pg_catalog");
+                        }
+                        out.values().append_value("public");
+                        out.append(true);
+                    }
+                }
+            }
+            Ok(ColumnarValue::Array(Arc::new(out.finish())))
+        }),
+    )
 }
 
 /// Rows for `procs`, each a copy of `template` (one row of PostgreSQL's

@@ -13,12 +13,11 @@ use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::QueryHook;
 use datafusion_postgres::arrow_pg::datatypes::df;
 use datafusion_postgres::arrow_pg::datatypes::{arrow_schema_to_pg_fields, into_pg_type};
-use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{FieldInfo, Response, Tag};
+use pgwire::api::results::{DescribePortalResponse, FieldInfo, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, ErrorHandler, Type};
@@ -192,7 +191,9 @@ impl AugurHandler {
     pub fn new(engine: Arc<Engine>) -> Self {
         let hooks: Vec<Arc<dyn QueryHook>> = vec![
             Arc::new(super::show::ShowSettings),
-            Arc::new(CursorStatementHook),
+            Arc::new(super::cursor::Cursors {
+                engine: engine.clone(),
+            }),
             Arc::new(SetShowHook),
             Arc::new(TransactionStatementHook),
         ];
@@ -215,17 +216,52 @@ impl AugurHandler {
     ) -> PgWireResult<Response> {
         match output {
             Output::Command(tag) => Ok(Response::Execution(command_tag(&tag))),
-            Output::Rows(frame) => {
-                let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-                let mut response = df::encode_dataframe(frame, format, Some(options)).await?;
-                if let Some(names) = super::names::pg_column_names(statement) {
-                    let fields = (*response.row_schema).clone();
-                    response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
-                }
-                Ok(Response::Query(response))
-            }
+            Output::Rows(frame) => Ok(Response::Query(
+                encode_rows(client, frame, format, statement).await?,
+            )),
         }
     }
+}
+
+/// The rows of `frame` for the client: PostgreSQL's column names for
+/// `statement`, its output formats (see `pg_output`), the client's
+/// DateStyle and extra_float_digits.
+pub async fn encode_rows<C: ClientInfo + ?Sized>(
+    client: &C,
+    frame: datafusion::dataframe::DataFrame,
+    format: &Format,
+    statement: &Statement,
+) -> PgWireResult<pgwire::api::results::QueryResponse> {
+    let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+    let mut response = df::encode_dataframe(frame, format, Some(options)).await?;
+    if let Some(names) = super::names::pg_column_names(statement) {
+        let fields = (*response.row_schema).clone();
+        response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
+    }
+    response.row_schema = Arc::new(untyped_as_text((*response.row_schema).clone()));
+    Ok(super::pg_output::postgres_formats(response))
+}
+
+/// PostgreSQL resolves a result column of unknown type (`SELECT NULL AS x`)
+/// to text (25); arrow-pg describes Arrow's Null type as `unknown` (705).
+fn untyped_as_text(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
+    fields
+        .into_iter()
+        .map(|f| {
+            if *f.datatype() == Type::UNKNOWN {
+                FieldInfo::new(
+                    f.name().to_string(),
+                    f.table_id(),
+                    f.column_id(),
+                    Type::TEXT,
+                    f.format(),
+                )
+                .with_format_options(f.format_options().clone())
+            } else {
+                f
+            }
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -390,23 +426,34 @@ impl QueryParser for AugurQueryParser {
         stmt: &Self::Statement,
         column_format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
-        match stmt {
-            (_, Some((statement, plan)))
-                if !matches!(
-                    plan,
-                    LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)
-                ) =>
-            {
-                let fields = arrow_schema_to_pg_fields(
-                    plan.schema().as_arrow(),
-                    column_format.unwrap_or(&Format::UnifiedText),
-                    None,
-                )?;
-                let names = super::names::pg_column_names(statement);
-                Ok(super::names::rename(fields, names.as_deref()))
-            }
-            _ => Ok(vec![]),
+        result_fields(stmt, column_format)
+    }
+}
+
+/// The RowDescription fields of a prepared statement (none for commands).
+pub fn result_fields(
+    stmt: &PreparedStatement,
+    column_format: Option<&Format>,
+) -> PgWireResult<Vec<FieldInfo>> {
+    match stmt {
+        (_, Some((statement, plan)))
+            if !matches!(
+                plan,
+                LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)
+            ) =>
+        {
+            let fields = arrow_schema_to_pg_fields(
+                plan.schema().as_arrow(),
+                column_format.unwrap_or(&Format::UnifiedText),
+                None,
+            )?;
+            let names = super::names::pg_column_names(statement);
+            Ok(untyped_as_text(super::names::rename(
+                fields,
+                names.as_deref(),
+            )))
         }
+        _ => Ok(vec![]),
     }
 }
 
@@ -443,6 +490,40 @@ impl ExtendedQueryHandler for AugurHandler {
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         self.parser.clone()
+    }
+
+    /// Like the default, except that a `FETCH` portal is described by the
+    /// columns of the cursor it reads (psycopg 3 sends FETCH through the
+    /// extended protocol and reads the RowDescription of Describe).
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        target: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+    {
+        let mut statement = &target.statement.statement;
+        let cursor;
+        if let (_, Some((Statement::Fetch { name, .. }, _))) = statement
+            && let Some(pgwire::api::store::Entry::Value(portal)) =
+                client.portal_store().get_portal(&name.value)
+        {
+            cursor = portal;
+            statement = &cursor.statement.statement;
+        }
+        let fields = self
+            .parser
+            .get_result_schema(statement, Some(&target.result_column_format))?;
+        Ok(DescribePortalResponse::new(fields))
     }
 
     async fn do_query<C>(

@@ -4,8 +4,10 @@
 //! tests bind port 0 and stop the server cleanly. Each connection is its own
 //! task; one client's error or disconnect never affects another.
 
+mod cursor;
 mod handler;
 mod names;
+mod pg_output;
 mod show;
 mod startup;
 

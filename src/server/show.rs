@@ -50,6 +50,15 @@ fn setting(
         ["client_encoding"] => ("client_encoding", "UTF8".into()),
         ["integer_datetimes"] => ("integer_datetimes", "on".into()),
         ["max_identifier_length"] => ("max_identifier_length", "63".into()),
+        ["timezone"] | ["time", "zone"] => (
+            "TimeZone",
+            client
+                .metadata()
+                .get("TimeZone")
+                .cloned()
+                .unwrap_or_else(|| "UTC".into()),
+        ),
+        ["search_path"] => ("search_path", "\"$user\", public".into()),
         _ => return None,
     })
 }
@@ -63,6 +72,8 @@ async fn respond(ctx: &SessionContext, name: &str, value: &str) -> PgWireResult<
         .sql(&query_for(name, value))
         .await
         .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    // (PostgreSQL's tag is `SHOW`; pgwire appends a row count to every
+    // row-returning tag, so the tag stays `SELECT 1`)
     Ok(Response::Query(
         df::encode_dataframe(frame, &Format::UnifiedText, None).await?,
     ))

@@ -8,8 +8,127 @@ use datafusion::sql::sqlparser::parser::Parser;
 /// Applies all rewrites to `statement`.
 pub fn postgres_compat(statement: &mut Statement) {
     like_escape_to_backslash(statement);
+    interval_clock_literals(statement);
+    bare_user_and_regproc_joins(statement);
     aggregate_catalog_subqueries(statement);
     let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut PgInformationSchema);
+}
+
+/// Two catalog idioms DataFusion cannot run as written:
+/// - bare `user` (Grafana's search-path query) is PostgreSQL's
+///   `current_user`;
+/// - `proc.oid = typ.typreceive` (Npgsql's type loading, Power BI): the
+///   `regproc` columns of `pg_type` (`typinput`, `typoutput`, `typreceive`,
+///   `typsend`) hold the function's name here, so the join compares
+///   `proc.proname` with it instead.
+fn bare_user_and_regproc_joins(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, Ident, visit_expressions_mut};
+    use std::ops::ControlFlow;
+    const REGPROC: [&str; 4] = ["typinput", "typoutput", "typreceive", "typsend"];
+    let _ = visit_expressions_mut(statement, |e| {
+        match e {
+            // sqlparser reads bare `user` as a call without arguments
+            Expr::Function(f)
+                if matches!(
+                    f.args,
+                    datafusion::sql::sqlparser::ast::FunctionArguments::None
+                ) && f.name.0.len() == 1
+                    && f.name.0[0].as_ident().is_some_and(|i| {
+                        i.quote_style.is_none() && i.value.eq_ignore_ascii_case("user")
+                    }) =>
+            {
+                f.name = datafusion::sql::sqlparser::ast::ObjectName::from(vec![Ident::new(
+                    "current_user",
+                )]);
+            }
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } => {
+                let is_regproc = |x: &Expr| {
+                    matches!(x, Expr::CompoundIdentifier(p) if p.len() == 2
+                        && REGPROC.contains(&p[1].value.to_ascii_lowercase().as_str()))
+                };
+                let to_proname = |x: &mut Expr| {
+                    if let Expr::CompoundIdentifier(p) = x
+                        && p.len() == 2
+                        && p[1].value.eq_ignore_ascii_case("oid")
+                    {
+                        p[1] = Ident::new("proname");
+                    }
+                };
+                if is_regproc(right) {
+                    to_proname(left);
+                } else if is_regproc(left) {
+                    to_proname(right);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// PostgreSQL reads the time part of an interval literal as a clock,
+/// `INTERVAL '1 day 02:03:04'` or `'-01:30'::interval`; DataFusion's parser
+/// takes only unit words. Each `[-]H:MM[:SS[.ffffff]]` token of an interval
+/// literal becomes `H hours M minutes S seconds` (all with the token's sign).
+fn interval_clock_literals(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{DataType, visit_expressions_mut};
+    use std::ops::ControlFlow;
+    let _ = visit_expressions_mut(statement, |e| {
+        let literal = match e {
+            Expr::Interval(i) => Some(i.value.as_mut()),
+            Expr::Cast {
+                expr,
+                data_type: DataType::Interval { .. },
+                ..
+            } => Some(expr.as_mut()),
+            _ => None,
+        };
+        if let Some(Expr::Value(v)) = literal
+            && let Value::SingleQuotedString(text) = &mut v.value
+            && let Some(new) = interval_clock_text(text)
+        {
+            *text = new;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `text` with its clock tokens spelled in units, or `None` if it has none.
+pub fn interval_clock_text(text: &str) -> Option<String> {
+    let mut changed = false;
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            let (sign, body) = match w.strip_prefix('-') {
+                Some(b) => ("-", b),
+                None => ("", w.strip_prefix('+').unwrap_or(w)),
+            };
+            let parts: Vec<&str> = body.split(':').collect();
+            let numeric = |p: &str, frac: bool| {
+                !p.is_empty()
+                    && p.chars().all(|c| c.is_ascii_digit() || (frac && c == '.'))
+                    && p.matches('.').count() <= 1
+            };
+            let ok = (parts.len() == 2 || parts.len() == 3)
+                && numeric(parts[0], false)
+                && numeric(parts[1], false)
+                && parts.get(2).is_none_or(|s| numeric(s, true));
+            if !ok {
+                return w.to_string();
+            }
+            changed = true;
+            let mut out = format!("{sign}{} hours {sign}{} minutes", parts[0], parts[1]);
+            if let Some(s) = parts.get(2) {
+                out.push_str(&format!(" {sign}{s} seconds"));
+            }
+            out
+        })
+        .collect();
+    changed.then(|| words.join(" "))
 }
 
 /// DataFusion's LIKE takes only the backslash as escape character;
@@ -277,5 +396,52 @@ impl datafusion::sql::sqlparser::ast::VisitorMut for PgInformationSchema {
             }
         }
         std::ops::ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interval_clock_text;
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    fn rewritten(sql: &str) -> String {
+        let mut st = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        super::postgres_compat(&mut st);
+        st.to_string()
+    }
+
+    #[test]
+    fn bare_user_and_regproc_joins() {
+        assert_eq!(rewritten("SELECT user"), "SELECT current_user");
+        assert_eq!(
+            rewritten("SELECT \"user\" FROM t"),
+            "SELECT \"user\" FROM t"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT 1 FROM pg_type AS typ LEFT JOIN pg_proc AS proc ON proc.oid = typ.typreceive"
+            ),
+            "SELECT 1 FROM pg_type AS typ LEFT JOIN pg_proc AS proc ON proc.proname = typ.typreceive"
+        );
+    }
+
+    #[test]
+    fn interval_clocks_become_units() {
+        assert_eq!(
+            interval_clock_text("1 day 02:03:04").as_deref(),
+            Some("1 day 02 hours 03 minutes 04 seconds")
+        );
+        assert_eq!(
+            interval_clock_text("-01:30").as_deref(),
+            Some("-01 hours -30 minutes")
+        );
+        assert_eq!(
+            interval_clock_text("00:00:01.5").as_deref(),
+            Some("00 hours 00 minutes 01.5 seconds")
+        );
+        assert_eq!(interval_clock_text("3 days"), None);
     }
 }

@@ -2,9 +2,13 @@
 //! the `.slt` files in-process and over the wire, protocol and error
 //! behaviour with tokio-postgres, restarts, and the scikit-learn references.
 
+mod binary;
 mod common;
 mod embed;
+mod portals;
+mod raw;
 mod reference;
+mod replays;
 mod restart;
 mod slt;
 mod wire;

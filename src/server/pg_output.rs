@@ -1,0 +1,314 @@
+//! Values in PostgreSQL's own output formats where the encoders Augur uses
+//! (pgwire's `ToSqlText`, arrow-pg's array writer) print them differently.
+//! Each DataRow is rewritten as it streams; fields that already match are
+//! copied unchanged, so the cost is one pass over the row bytes.
+//!
+//! | value | pgwire / arrow-pg | PostgreSQL 15 (`float8out`, `timestamp_out`, `array_send`) |
+//! |---|---|---|
+//! | float text | `inf`, `-inf`, `1.0`, `1e16`, `1e-5` | `Infinity`, `-Infinity`, `1`, `1e+16`, `1e-05` |
+//! | float arrays, text | `{1.0,inf}` | `{1,Infinity}` |
+//! | timestamp / time text | `2024-01-01 10:00:00.000000`, `…00.500000+00` | `2024-01-01 10:00:00`, `…00.5+00` |
+//! | empty array, binary | ndim 1, dimension 0 | ndim 0 (no dimensions) |
+//!
+//! Floats follow PostgreSQL's rules: with `extra_float_digits > 0` (the
+//! default 1, pgjdbc's 3) the shortest digits that read back to the same
+//! value, in fixed notation when the decimal exponent is in [-4, 15) for
+//! float8 or [-4, 6) for float4 and in `d.ddde+XX` notation otherwise
+//! (src/common/d2s.c, f2s.c); with `extra_float_digits <= 0` `%.{15|6 +
+//! extra}g` (float.c).
+
+use bytes::{BufMut, BytesMut};
+use futures::StreamExt;
+use pgwire::api::Type;
+use pgwire::api::results::{FieldFormat, FieldInfo, QueryResponse};
+use pgwire::messages::data::DataRow;
+
+/// How a column's values are rewritten.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fix {
+    Keep,
+    Float { single: bool, extra: i8 },
+    FloatArray { single: bool, extra: i8 },
+    Time,
+    EmptyArray,
+}
+
+fn fix_for(field: &FieldInfo) -> Fix {
+    let t = field.datatype();
+    let extra = field.format_options().extra_float_digits;
+    match field.format() {
+        FieldFormat::Text => {
+            if *t == Type::FLOAT4 || *t == Type::FLOAT8 {
+                Fix::Float {
+                    single: *t == Type::FLOAT4,
+                    extra,
+                }
+            } else if *t == Type::FLOAT4_ARRAY || *t == Type::FLOAT8_ARRAY {
+                Fix::FloatArray {
+                    single: *t == Type::FLOAT4_ARRAY,
+                    extra,
+                }
+            } else if *t == Type::TIMESTAMP || *t == Type::TIMESTAMPTZ || *t == Type::TIME {
+                Fix::Time
+            } else {
+                Fix::Keep
+            }
+        }
+        FieldFormat::Binary => {
+            if t.name().starts_with('_') {
+                Fix::EmptyArray
+            } else {
+                Fix::Keep
+            }
+        }
+    }
+}
+
+/// `response` with its rows in PostgreSQL's output formats.
+pub fn postgres_formats(mut response: QueryResponse) -> QueryResponse {
+    let fixes: Vec<Fix> = response.row_schema.iter().map(fix_for).collect();
+    if fixes.iter().all(|f| *f == Fix::Keep) {
+        return response;
+    }
+    let rows = std::mem::replace(&mut response.data_rows, Box::pin(futures::stream::empty()));
+    response.data_rows = Box::pin(rows.map(move |row| row.map(|r| rewrite_row(r, &fixes))));
+    response
+}
+
+fn rewrite_row(mut row: DataRow, fixes: &[Fix]) -> DataRow {
+    let data = &row.data[..];
+    let mut out = BytesMut::with_capacity(data.len() + 8);
+    let mut pos = 0;
+    for i in 0..row.field_count as usize {
+        let Some(len_bytes) = data.get(pos..pos + 4) else {
+            return row;
+        };
+        let len = i32::from_be_bytes(len_bytes.try_into().expect("4 bytes"));
+        pos += 4;
+        if len < 0 {
+            out.put_i32(len);
+            continue;
+        }
+        let Some(value) = data.get(pos..pos + len as usize) else {
+            return row;
+        };
+        pos += len as usize;
+        let fixed = match fixes.get(i).copied().unwrap_or(Fix::Keep) {
+            Fix::Keep => None,
+            Fix::Float { single, extra } => std::str::from_utf8(value)
+                .ok()
+                .and_then(|s| float_text(s, single, extra)),
+            Fix::FloatArray { single, extra } => std::str::from_utf8(value)
+                .ok()
+                .and_then(|s| float_array_text(s, single, extra)),
+            Fix::Time => std::str::from_utf8(value).ok().and_then(time_text),
+            Fix::EmptyArray => empty_array(value),
+        };
+        let value = fixed.as_deref().unwrap_or(value);
+        out.put_i32(value.len() as i32);
+        out.put_slice(value);
+    }
+    row.data = out;
+    row
+}
+
+/// A float printed by pgwire, printed as PostgreSQL does.
+fn float_text(s: &str, single: bool, extra: i8) -> Option<Vec<u8>> {
+    let v: f64 = match s {
+        "inf" | "Infinity" => f64::INFINITY,
+        "-inf" | "-Infinity" => f64::NEG_INFINITY,
+        _ => s.parse().ok()?,
+    };
+    Some(format_float(v, single, extra).into_bytes())
+}
+
+fn float_array_text(s: &str, single: bool, extra: i8) -> Option<Vec<u8>> {
+    let inner = s.strip_prefix('{')?.strip_suffix('}')?;
+    if inner.contains(['{', '"']) {
+        return None; // nested arrays or quoted elements: left as they are
+    }
+    if inner.is_empty() {
+        return Some(b"{}".to_vec());
+    }
+    let mut out = String::with_capacity(s.len());
+    out.push('{');
+    for (i, item) in inner.split(',').enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if item == "NULL" {
+            out.push_str(item);
+        } else {
+            out.push_str(std::str::from_utf8(&float_text(item, single, extra)?).ok()?);
+        }
+    }
+    out.push('}');
+    Some(out.into_bytes())
+}
+
+/// PostgreSQL's text form of a float8 (`single = false`) or float4.
+pub fn format_float(v: f64, single: bool, extra: i8) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let max_digits: i32 = if single { 6 } else { 15 };
+    // scientific form of the digits: "-1.2345e-7"
+    let sci = if extra > 0 {
+        if single {
+            format!("{:e}", v as f32)
+        } else {
+            format!("{v:e}")
+        }
+    } else {
+        let precision = (max_digits + extra as i32).max(1) as usize;
+        format!("{:.*e}", precision - 1, v)
+    };
+    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("integer exponent");
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    let threshold = if extra > 0 {
+        max_digits
+    } else {
+        (max_digits + extra as i32).max(1)
+    };
+    let mut out = String::with_capacity(24);
+    if negative {
+        out.push('-');
+    }
+    if digits == "0" {
+        out.push('0');
+        return out;
+    }
+    if (-4..threshold).contains(&exp) {
+        if exp < 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(digits);
+        } else {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(digits);
+                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
+    }
+    out
+}
+
+/// Drops the trailing zeros of the fractional seconds (and the point when
+/// nothing is left), as PostgreSQL prints timestamps and times.
+fn time_text(s: &str) -> Option<Vec<u8>> {
+    let dot = s.find('.')?;
+    let frac_end = s[dot + 1..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(s.len(), |i| dot + 1 + i);
+    let frac = s[dot + 1..frac_end].trim_end_matches('0');
+    let mut out = String::with_capacity(s.len());
+    out.push_str(&s[..dot]);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    out.push_str(&s[frac_end..]);
+    Some(out.into_bytes())
+}
+
+/// PostgreSQL sends an empty array with no dimensions (ndim 0, flags 0, the
+/// element type); arrow-pg sends one dimension of length 0.
+fn empty_array(value: &[u8]) -> Option<Vec<u8>> {
+    // ndim 1 | flags | element oid | dim length 0 | lower bound
+    if value.len() == 20 && value[..4] == [0, 0, 0, 1] && value[12..16] == [0, 0, 0, 0] {
+        let mut out = vec![0u8; 8];
+        out.extend_from_slice(&value[8..12]);
+        Some(out)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PostgreSQL 15 answers (`SELECT x::float8`, `x::float4`, default
+    /// extra_float_digits 1, and `SET extra_float_digits = 0`).
+    #[test]
+    fn floats_print_as_postgresql_15() {
+        let f8 = |v: f64| format_float(v, false, 1);
+        let f4 = |v: f32| format_float(v as f64, true, 1);
+        assert_eq!(f8(1.0), "1");
+        assert_eq!(f8(-0.0), "-0");
+        assert_eq!(f8(0.1), "0.1");
+        assert_eq!(f8(1.0 / 3.0), "0.3333333333333333");
+        assert_eq!(f8(1e16), "1e+16");
+        assert_eq!(f8(1e15), "1e+15");
+        assert_eq!(f8(123456789012345.0), "123456789012345");
+        assert_eq!(f8(0.0001), "0.0001");
+        assert_eq!(f8(0.00001), "1e-05");
+        assert_eq!(f8(1.5e300), "1.5e+300");
+        assert_eq!(f8(-2.5e-10), "-2.5e-10");
+        assert_eq!(f8(f64::INFINITY), "Infinity");
+        assert_eq!(f8(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(f8(f64::NAN), "NaN");
+        assert_eq!(f8(29.85), "29.85");
+        assert_eq!(f4(0.1), "0.1");
+        assert_eq!(f4(100000.0), "100000");
+        assert_eq!(f4(1000000.0), "1e+06");
+        assert_eq!(f4(1.5), "1.5");
+        assert_eq!(f4(std::f32::consts::PI), "3.1415927");
+        // extra_float_digits = 0: %.15g and %.6g
+        assert_eq!(format_float(0.1, false, 0), "0.1");
+        assert_eq!(format_float(1.0 / 3.0, false, 0), "0.333333333333333");
+        assert_eq!(
+            format_float(std::f32::consts::PI as f64, true, 0),
+            "3.14159"
+        );
+        assert_eq!(format_float(1e15, false, 0), "1e+15");
+    }
+
+    #[test]
+    fn times_drop_zero_fractions() {
+        let t = |s: &str| String::from_utf8(time_text(s).unwrap()).unwrap();
+        assert_eq!(t("2024-01-01 10:00:00.000000"), "2024-01-01 10:00:00");
+        assert_eq!(
+            t("2024-07-01 06:30:00.500000+00"),
+            "2024-07-01 06:30:00.5+00"
+        );
+        assert_eq!(t("10:00:00.000100"), "10:00:00.0001");
+        assert!(time_text("2024-01-01 10:00:00").is_none());
+    }
+
+    #[test]
+    fn float_arrays_and_empty_arrays() {
+        let a = |s: &str| String::from_utf8(float_array_text(s, false, 1).unwrap()).unwrap();
+        assert_eq!(a("{1.0,inf,NULL,1e16}"), "{1,Infinity,NULL,1e+16}");
+        assert_eq!(a("{}"), "{}");
+        let empty = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 1];
+        assert_eq!(
+            empty_array(&empty).unwrap(),
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20]
+        );
+    }
+}

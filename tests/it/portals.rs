@@ -1,0 +1,227 @@
+//! Row limits on Execute (PortalSuspended, then more Executes on the same
+//! portal) and SQL cursors (DECLARE / FETCH / CLOSE), message by message,
+//! with PostgreSQL 15's answers from the pg-compat capture (cases E3, E6,
+//! S14, S15: pgjdbc `setFetchSize`, psycopg named cursors, Tableau,
+//! postgres_fdw).
+
+use crate::common::{Server, engine};
+use crate::raw::{self, Msg, Raw};
+
+const FIVE: &str =
+    "SELECT customer_id FROM telco_customers WHERE customer_id <= 5 ORDER BY customer_id";
+
+fn row(v: &str) -> Msg {
+    Msg::Row(vec![Some(v.to_string())])
+}
+
+fn complete(tag: &str) -> Msg {
+    Msg::Complete(tag.to_string())
+}
+
+/// pgjdbc with autocommit off and fetchSize 2: BEGIN and the query in one
+/// pipeline, the named portal survives each Sync inside the transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_with_a_row_limit_suspends_and_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.send(&[
+        raw::parse("", "BEGIN"),
+        raw::bind("", "", false),
+        raw::execute("", 0),
+        raw::parse("S_1", FIVE),
+        raw::bind("C_2", "S_1", false),
+        raw::describe_portal("C_2"),
+        raw::execute("C_2", 2),
+        raw::sync(),
+    ])
+    .await;
+    assert_eq!(
+        c.until_ready().await,
+        [
+            Msg::ParseComplete,
+            Msg::BindComplete,
+            complete("BEGIN"),
+            Msg::ParseComplete,
+            Msg::BindComplete,
+            Msg::Columns(vec![("customer_id".into(), 20)]),
+            row("1"),
+            row("2"),
+            Msg::PortalSuspended,
+            Msg::Ready('T'),
+        ]
+    );
+    c.send(&[raw::execute("C_2", 2), raw::sync()]).await;
+    assert_eq!(
+        c.until_ready().await,
+        [row("3"), row("4"), Msg::PortalSuspended, Msg::Ready('T')]
+    );
+    // the rest: fewer rows than asked for, so CommandComplete, no suspension
+    c.send(&[raw::execute("C_2", 2), raw::sync()]).await;
+    assert_eq!(
+        c.until_ready().await,
+        [row("5"), complete("SELECT 1"), Msg::Ready('T')]
+    );
+    c.send(&[
+        raw::close_portal("C_2"),
+        raw::parse("", "COMMIT"),
+        raw::bind("", "", false),
+        raw::execute("", 1),
+        raw::sync(),
+    ])
+    .await;
+    assert_eq!(
+        c.until_ready().await,
+        [
+            Msg::CloseComplete,
+            Msg::ParseComplete,
+            Msg::BindComplete,
+            complete("COMMIT"),
+            Msg::Ready('I'),
+        ]
+    );
+    // binary results with a row limit (pgjdbc after prepareThreshold)
+    c.send(&[
+        raw::bind("C_3", "S_1", true),
+        raw::execute("C_3", 4),
+        raw::sync(),
+    ])
+    .await;
+    let msgs = c.until_ready().await;
+    assert_eq!(msgs.len(), 1 + 4 + 1 + 1, "{msgs:?}");
+    assert_eq!(msgs[1], Msg::Row(vec![Some("\0\0\0\0\0\0\0\u{1}".into())]));
+    assert_eq!(msgs[5], Msg::PortalSuspended);
+    server.stop().await;
+}
+
+/// psycopg2 named cursors and Tableau's Declare/Fetch in the simple protocol.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declare_fetch_close_answer_as_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let mut c = Raw::connect(server.addr).await;
+    assert_eq!(
+        c.simple("BEGIN").await,
+        [complete("BEGIN"), Msg::Ready('T')]
+    );
+    assert_eq!(
+        c.simple(&format!(
+            "DECLARE \"cust_cur\" CURSOR WITHOUT HOLD FOR {FIVE}"
+        ))
+        .await,
+        [complete("DECLARE CURSOR"), Msg::Ready('T')]
+    );
+    let cols = Msg::Columns(vec![("customer_id".into(), 20)]);
+    assert_eq!(
+        c.simple("FETCH FORWARD 2 FROM \"cust_cur\"").await,
+        [
+            cols.clone(),
+            row("1"),
+            row("2"),
+            complete("FETCH 2"),
+            Msg::Ready('T')
+        ]
+    );
+    assert_eq!(
+        c.simple("FETCH 2048 IN cust_cur").await,
+        [
+            cols.clone(),
+            row("3"),
+            row("4"),
+            row("5"),
+            complete("FETCH 3"),
+            Msg::Ready('T')
+        ]
+    );
+    assert_eq!(
+        c.simple("FETCH ALL FROM cust_cur").await,
+        [cols.clone(), complete("FETCH 0"), Msg::Ready('T')]
+    );
+    assert_eq!(
+        c.simple("CLOSE cust_cur").await,
+        [complete("CLOSE CURSOR"), Msg::Ready('T')]
+    );
+    assert_eq!(
+        c.simple("COMMIT").await,
+        [complete("COMMIT"), Msg::Ready('I')]
+    );
+    // a cursor that does not exist: 34000
+    let msgs = c.simple("FETCH 1 FROM nope").await;
+    assert!(
+        matches!(&msgs[0], Msg::Error(code, _) if code == "34000"),
+        "{msgs:?}"
+    );
+    // a cursor over Augur SQL (a model's predictions, pg_catalog names)
+    c.simple("DECLARE v CURSOR WITH HOLD FOR SELECT pg_catalog.version() AS v, current_schema()")
+        .await;
+    let msgs = c.simple("FETCH NEXT FROM v").await;
+    assert!(
+        matches!(&msgs[1], Msg::Row(r) if r[0].as_deref().is_some_and(|v| v.starts_with("PostgreSQL 15"))),
+        "{msgs:?}"
+    );
+    assert_eq!(msgs[2], complete("FETCH 1"));
+    server.stop().await;
+}
+
+/// psycopg 3 server-side cursors: DECLARE and FETCH through the extended
+/// protocol; Describe of the FETCH portal gives the cursor's columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_through_the_extended_protocol_describes_the_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.simple("BEGIN").await;
+    c.send(&[
+        raw::parse("", &format!("DECLARE \"srv\" CURSOR FOR {FIVE}")),
+        raw::bind("", "", false),
+        raw::describe_portal(""),
+        raw::execute("", 0),
+        raw::sync(),
+    ])
+    .await;
+    assert_eq!(
+        c.until_ready().await,
+        [
+            Msg::ParseComplete,
+            Msg::BindComplete,
+            Msg::NoData,
+            complete("DECLARE CURSOR"),
+            Msg::Ready('T')
+        ]
+    );
+    c.send(&[
+        raw::parse("", "FETCH FORWARD 3 FROM \"srv\""),
+        raw::bind("", "", false),
+        raw::describe_portal(""),
+        raw::execute("", 0),
+        raw::sync(),
+    ])
+    .await;
+    assert_eq!(
+        c.until_ready().await,
+        [
+            Msg::ParseComplete,
+            Msg::BindComplete,
+            Msg::Columns(vec![("customer_id".into(), 20)]),
+            row("1"),
+            row("2"),
+            row("3"),
+            complete("FETCH 3"),
+            Msg::Ready('T')
+        ]
+    );
+    c.send(&[
+        raw::parse("", "FETCH FORWARD ALL FROM \"srv\""),
+        raw::bind("", "", false),
+        raw::describe_portal(""),
+        raw::execute("", 0),
+        raw::sync(),
+    ])
+    .await;
+    let msgs = c.until_ready().await;
+    assert_eq!(
+        msgs[3..],
+        [row("4"), row("5"), complete("FETCH 2"), Msg::Ready('T')]
+    );
+    server.stop().await;
+}
