@@ -17,6 +17,7 @@ pub mod kmeans;
 pub mod logistic;
 pub mod metrics;
 pub mod model;
+pub mod newton;
 pub mod options;
 pub mod parallel;
 pub mod segment;

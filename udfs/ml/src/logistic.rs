@@ -39,7 +39,9 @@ pub struct Fitted {
 
 /// Binary logistic regression: `y[i]` tells whether row `i` is in the
 /// positive class. Stops when the mean objective's gradient norm falls below
-/// `tolerance` or after `max_iterations`. Errors: 22000 when the solver fails.
+/// `tolerance` or after `max_iterations`. Solved by Newton–Cholesky
+/// ([`crate::newton`]), or by L-BFGS when its Hessian is singular (no
+/// penalty on collinear features). Errors: 22000 when the solver fails.
 pub fn fit_binary(
     x: ArrayView2<f64>,
     y: &[bool],
@@ -48,6 +50,15 @@ pub fn fit_binary(
     tolerance: f64,
 ) -> Result<Fitted> {
     let target: Vec<f64> = y.iter().map(|p| if *p { 1.0 } else { -1.0 }).collect();
+    if let Some((coefficients, intercept, iterations)) =
+        crate::newton::fit(x, &target, alpha, max_iterations, tolerance)
+    {
+        return Ok(Fitted {
+            coefficients: vec![coefficients],
+            intercepts: vec![intercept],
+            iterations,
+        });
+    }
     let problem = Problem::new(x, Target::Binary(&target), alpha);
     let (w, iterations) = solve(problem, x.ncols() + 1, max_iterations, tolerance)?;
     let p = x.ncols();
@@ -306,5 +317,39 @@ impl Gradient for Problem<'_, '_> {
     type Gradient = Array1<f64>;
     fn gradient(&self, w: &Self::Param) -> std::result::Result<Array1<f64>, argmin::core::Error> {
         Ok(self.evaluate(w).1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// Newton–Cholesky and L-BFGS minimise the same objective: same optimum.
+    #[test]
+    fn newton_and_lbfgs_agree() {
+        let n = 3000;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| ((i * (j + 2)) as f64 * 0.37).sin());
+        let y: Vec<f64> = (0..n)
+            .map(|i| {
+                let s = 1.5 * x[[i, 0]] - x[[i, 1]] + 0.3 + (i as f64 * 1.3).sin();
+                if s > 0.0 { 1.0 } else { -1.0 }
+            })
+            .collect();
+        let (coef, intercept, iterations) =
+            crate::newton::fit(x.view(), &y, 1.0, 100, 1e-10).unwrap();
+        assert!(iterations < 15, "{iterations}");
+        let problem = Problem::new(x.view(), Target::Binary(&y), 1.0);
+        let (w, _) = solve(problem, 4, 500, 1e-10).unwrap();
+        for j in 0..3 {
+            assert!(
+                (coef[j] - w[j]).abs() < 1e-6,
+                "{j}: {} vs {}",
+                coef[j],
+                w[j]
+            );
+        }
+        assert!((intercept - w[3]).abs() < 1e-6);
+        assert!(coef[0] > 0.5 && coef[1] < -0.3, "{coef:?}");
     }
 }
