@@ -12,6 +12,8 @@ Both sides are measured end to end from the Parquet file to a fitted, scored mod
 Usage (from the repository root; needs pandas, pyarrow, scikit-learn):
   cargo build --release
   python3 bench/ml_vs_sklearn.py --augur target/release/augur [--replicas 142]
+      [--forest-replicas 142 --trees 50]   (the forest on its own telco replica;
+                                            --trees 0 skips it)
 
 The split is the one Augur's tests use: evaluation rows are customer_id % 5 = 0 (all
 replicas of a customer fall on the same side, so no row is both trained and scored).
