@@ -227,16 +227,34 @@ fn fit_split(
     // unpenalised least squares needs full-rank features: drop one category per column
     let drop_first = opts.algorithm == Algorithm::LinearRegression && !penalised;
     let encoder = FeatureEncoder::fit(&train_refs, opts.standardize, drop_first)?;
+    // all rows encoded once, then split: filtering the columns first would
+    // copy every text value of both sides
+    let all_refs: Vec<&ColumnValues> = feature_cols.iter().map(|c| &c.values).collect();
+    let x_all = if rows.saturating_mul(encoder.width().max(1)) <= crate::encoder::MAX_CELLS {
+        Some(encoder.transform(&all_refs)?)
+    } else {
+        None
+    };
     let encode = |mask: &[bool]| -> Result<Array2<f64>> {
-        let cols: Vec<ColumnValues> = feature_cols.iter().map(|c| c.values.filter(mask)).collect();
-        let refs: Vec<&ColumnValues> = cols.iter().collect();
-        encoder.transform(&refs)
+        match &x_all {
+            Some(x) => {
+                let rows: Vec<usize> = (0..mask.len()).filter(|r| mask[*r]).collect();
+                Ok(x.select(Axis(0), &rows))
+            }
+            None => {
+                let cols: Vec<ColumnValues> =
+                    feature_cols.iter().map(|c| c.values.filter(mask)).collect();
+                let refs: Vec<&ColumnValues> = cols.iter().collect();
+                encoder.transform(&refs)
+            }
+        }
     };
     let x_train = encode(&train_mask)?;
+    let x_eval = encode(&eval)?;
+    drop(x_all);
     // rows in an order that depends only on their values (see split::canonical_order)
     let order = canonical_order(&masked(&hashes, &train_mask));
     let x_fit = x_train.select(Axis(0), &order);
-    let x_eval = encode(&eval)?;
     let label = label_idx.map(|i| &columns[i]);
 
     let mut model = Model {
