@@ -51,6 +51,9 @@ pub fn to_values(name: &str, array: &ArrayRef) -> Result<(&'static str, ColumnVa
             ),
         ));
     };
+    if let Some(values) = fast_values(array, is_text) {
+        return Ok((sql_type, values));
+    }
     if is_text {
         let a = cast(array, &DataType::Utf8)?;
         let s = a.as_string::<i32>();
@@ -63,6 +66,38 @@ pub fn to_values(name: &str, array: &ArrayRef) -> Result<(&'static str, ColumnVa
         let f = a.as_primitive::<Float64Type>();
         Ok((sql_type, ColumnValues::Numeric(f.iter().collect())))
     }
+}
+
+/// The common types converted by augur-ml's optimised loops (this crate is
+/// unoptimised in dev builds), or `None` for the general path.
+fn fast_values(array: &ArrayRef, is_text: bool) -> Option<ColumnValues> {
+    use augur_ml::data::Validity;
+    use datafusion::arrow::datatypes::{Int32Type, Int64Type};
+    let validity = array.nulls().map(|n| Validity {
+        bits: n.inner().values(),
+        offset: n.inner().offset(),
+    });
+    let mut out = if is_text {
+        ColumnValues::Text(Vec::new())
+    } else {
+        ColumnValues::Numeric(Vec::new())
+    };
+    let done = match array.data_type() {
+        DataType::Float64 => out.extend_f64(array.as_primitive::<Float64Type>().values(), validity),
+        DataType::Int64 => out.extend_i64(array.as_primitive::<Int64Type>().values(), validity),
+        DataType::Int32 => out.extend_i32(array.as_primitive::<Int32Type>().values(), validity),
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            out.extend_utf8(a.value_offsets(), a.value_data(), validity)
+        }
+        DataType::Utf8View => {
+            let a = array.as_string_view();
+            let buffers: Vec<&[u8]> = a.data_buffers().iter().map(|b| b.as_slice()).collect();
+            out.extend_utf8_view(a.views(), &buffers, validity)
+        }
+        _ => false,
+    };
+    done.then_some(out)
 }
 
 /// The name of element `k` (0-based) of vector column `name`: `name[k+1]`.

@@ -13,9 +13,13 @@
 pub mod data;
 pub mod encoder;
 pub mod error;
+pub mod kmeans;
+pub mod logistic;
 pub mod metrics;
 pub mod model;
+pub mod newton;
 pub mod options;
+pub mod parallel;
 pub mod segment;
 pub mod split;
 pub mod stats;

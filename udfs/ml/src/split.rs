@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::data::Column;
+use crate::data::{Column, ColumnValues, write_number};
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -26,13 +26,25 @@ fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
 /// these hashes is independent of the order rows arrive in.
 pub fn row_hashes(columns: &[&Column], rows: usize) -> Vec<u64> {
     let mut seen: HashMap<u64, u64> = HashMap::new();
+    let mut buf = String::new();
     (0..rows)
         .map(|r| {
             let mut h = FNV_OFFSET;
             for c in columns {
-                match c.values.text_at(r) {
-                    Some(s) => h = fnv1a(h, s.as_bytes()),
-                    None => h = fnv1a(h, &[0xff]),
+                // each value's text form (`ColumnValues::text_at`), without allocating
+                match &c.values {
+                    ColumnValues::Text(v) => match &v[r] {
+                        Some(s) => h = fnv1a(h, s.as_bytes()),
+                        None => h = fnv1a(h, &[0xff]),
+                    },
+                    ColumnValues::Numeric(v) => match v[r] {
+                        Some(x) => {
+                            buf.clear();
+                            write_number(&mut buf, x);
+                            h = fnv1a(h, buf.as_bytes());
+                        }
+                        None => h = fnv1a(h, &[0xff]),
+                    },
                 }
                 h = fnv1a(h, &[0x1f]);
             }
@@ -81,7 +93,6 @@ pub fn canonical_order(hashes: &[u64]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::ColumnValues;
 
     #[test]
     fn key_fractions_are_stable_and_uniform() {

@@ -3,13 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use linfa::prelude::*;
-use linfa_clustering::KMeans;
 use linfa_elasticnet::ElasticNet;
 use linfa_linear::LinearRegression;
-use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2, Axis};
-use rand_xoshiro::Xoshiro256Plus;
-use rand_xoshiro::rand_core::SeedableRng;
 
 use crate::data::{Column, ColumnValues, LabelType};
 use crate::encoder::FeatureEncoder;
@@ -22,9 +18,8 @@ use crate::split::{canonical_order, row_fractions, row_hashes};
 /// Rows at or above which `auto_split` holds out an evaluation set.
 pub const AUTO_SPLIT_MIN_ROWS: usize = 500;
 
-/// L-BFGS stops when the gradient's norm falls below this times the training
-/// rows: linfa-logistic's loss is a sum over rows, so this is a tolerance on
-/// the mean log loss's gradient, the same at any row count.
+/// L-BFGS stops when the norm of the mean objective's gradient falls below
+/// this (see [`crate::logistic`]), the same at any row count.
 const GRADIENT_TOLERANCE: f64 = 1e-6;
 /// The silhouette in a training summary uses at most this many rows, picked
 /// by row hash (scikit-learn's `sample_size`); the `silhouette` aggregate uses
@@ -233,16 +228,34 @@ fn fit_split(
     let drop_first = opts.algorithm == Algorithm::LinearRegression && !penalised;
     let encoder =
         FeatureEncoder::fit_with(&train_refs, opts.standardize, drop_first, &opts.transform)?;
+    // all rows encoded once, then split: filtering the columns first would
+    // copy every text value of both sides
+    let all_refs: Vec<&ColumnValues> = feature_cols.iter().map(|c| &c.values).collect();
+    let x_all = if rows.saturating_mul(encoder.width().max(1)) <= crate::encoder::MAX_CELLS {
+        Some(encoder.transform(&all_refs)?)
+    } else {
+        None
+    };
     let encode = |mask: &[bool]| -> Result<Array2<f64>> {
-        let cols: Vec<ColumnValues> = feature_cols.iter().map(|c| c.values.filter(mask)).collect();
-        let refs: Vec<&ColumnValues> = cols.iter().collect();
-        encoder.transform(&refs)
+        match &x_all {
+            Some(x) => {
+                let rows: Vec<usize> = (0..mask.len()).filter(|r| mask[*r]).collect();
+                Ok(x.select(Axis(0), &rows))
+            }
+            None => {
+                let cols: Vec<ColumnValues> =
+                    feature_cols.iter().map(|c| c.values.filter(mask)).collect();
+                let refs: Vec<&ColumnValues> = cols.iter().collect();
+                encoder.transform(&refs)
+            }
+        }
     };
     let x_train = encode(&train_mask)?;
+    let x_eval = encode(&eval)?;
+    drop(x_all);
     // rows in an order that depends only on their values (see split::canonical_order)
     let order = canonical_order(&masked(&hashes, &train_mask));
     let x_fit = x_train.select(Axis(0), &order);
-    let x_eval = encode(&eval)?;
     let label = label_idx.map(|i| &columns[i]);
 
     let mut model = Model {
@@ -264,39 +277,46 @@ fn fit_split(
     match opts.algorithm {
         Algorithm::LogisticRegression => {
             let (spec, y, y_train) = classifier_labels(label, label_type, &train_mask, &order)?;
-            let failed = |e: linfa_logistic::error::Error| {
-                MlError::new(
-                    sqlstate::DATA_EXCEPTION,
-                    format!("logistic regression failed: {e}"),
-                )
-            };
+            let y_fit = y_train.as_slice().unwrap_or(&[]);
             model.parameters = if spec.classes.len() == 2 {
-                let y_bool = y_train.mapv(|c| c == 1);
-                let fitted = LogisticRegression::default()
-                    .alpha(opts.l2_reg)
-                    .max_iterations(opts.max_iterations)
-                    .gradient_tolerance(GRADIENT_TOLERANCE * x_fit.nrows() as f64)
-                    .fit(&Dataset::new(x_fit.clone(), y_bool))
-                    .map_err(failed)?;
-                // linfa orders labels itself: make `true` (the last class) the positive one.
-                let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+                let positive: Vec<bool> = y_fit.iter().map(|c| *c == 1).collect();
+                let fitted = crate::logistic::fit_binary(
+                    x_fit.view(),
+                    &positive,
+                    opts.l2_reg,
+                    opts.max_iterations,
+                    GRADIENT_TOLERANCE,
+                )?;
                 Parameters::Logistic {
-                    coefficients: fitted.params().iter().map(|w| sign * w).collect(),
-                    intercept: sign * fitted.intercept(),
+                    coefficients: fitted.coefficients[0].clone(),
+                    intercept: fitted.intercepts[0],
                 }
             } else {
-                let fitted = MultiLogisticRegression::default()
-                    .alpha(opts.l2_reg)
-                    .max_iterations(opts.max_iterations)
-                    .gradient_tolerance(GRADIENT_TOLERANCE * x_fit.nrows() as f64)
-                    .fit(&Dataset::new(x_fit.clone(), y_train))
-                    .map_err(failed)?;
-                // a class with no training rows gets probability ~0
+                // fit over the classes present in training; a class with no
+                // training rows gets probability ~0
+                let present: Vec<usize> = y_fit
+                    .iter()
+                    .copied()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let index: Vec<usize> = y_fit
+                    .iter()
+                    .map(|c| present.binary_search(c).unwrap_or(0))
+                    .collect();
+                let fitted = crate::logistic::fit_multinomial(
+                    x_fit.view(),
+                    &index,
+                    present.len(),
+                    opts.l2_reg,
+                    opts.max_iterations,
+                    GRADIENT_TOLERANCE,
+                )?;
                 let mut coefficients = vec![vec![0.0; x_fit.ncols()]; spec.classes.len()];
                 let mut intercepts = vec![-1e6; spec.classes.len()];
-                for (j, class) in fitted.classes().iter().enumerate() {
-                    coefficients[*class] = fitted.params().column(j).to_vec();
-                    intercepts[*class] = fitted.intercept()[j];
+                for (j, class) in present.iter().enumerate() {
+                    coefficients[*class] = fitted.coefficients[j].clone();
+                    intercepts[*class] = fitted.intercepts[j];
                 }
                 Parameters::Multinomial {
                     coefficients,
@@ -592,20 +612,9 @@ fn fit_split(
         Algorithm::KMeans => {
             let k = opts.num_clusters;
             check_clusters("k-means", k, &x_train)?;
-            let rng = Xoshiro256Plus::seed_from_u64(opts.seed);
-            let fitted = KMeans::params_with_rng(k, rng)
-                .n_runs(opts.n_init)
-                .max_n_iterations(opts.max_iterations)
-                .tolerance(1e-4)
-                .fit(&DatasetBase::from(x_fit.clone()))
-                .map_err(|e| {
-                    MlError::new(sqlstate::DATA_EXCEPTION, format!("k-means failed: {e}"))
-                })?;
-            let centroids: Vec<Vec<f64>> = fitted
-                .centroids()
-                .axis_iter(Axis(0))
-                .map(|c| c.to_vec())
-                .collect();
+            let fitted =
+                crate::kmeans::fit(x_fit.view(), k, opts.n_init, opts.max_iterations, opts.seed);
+            let centroids = fitted.centroids;
             model.parameters = Parameters::KMeans {
                 centroids: centroids.clone(),
             };

@@ -323,10 +323,35 @@ pub fn training_data(
     batches: &[datafusion::arrow::array::RecordBatch],
     label: Option<&str>,
 ) -> Result<(Vec<augur_ml::Column>, Option<augur_ml::data::LabelType>)> {
-    let batch = datafusion::arrow::compute::concat_batches(schema, batches)?;
+    // column by column and batch by batch: concatenating first would copy
+    // every column once more in unoptimised Arrow code
     let mut columns = Vec::with_capacity(schema.fields().len());
-    for (field, array) in schema.fields().iter().zip(batch.columns()) {
-        columns.extend(crate::columns::to_columns(field.name(), array)?);
+    for (i, field) in schema.fields().iter().enumerate() {
+        if crate::columns::is_vector(field.data_type()) {
+            let arrays: Vec<&dyn datafusion::arrow::array::Array> =
+                batches.iter().map(|b| b.column(i).as_ref()).collect();
+            let array = if arrays.is_empty() {
+                datafusion::arrow::array::new_empty_array(field.data_type())
+            } else {
+                datafusion::arrow::compute::concat(&arrays)?
+            };
+            columns.extend(crate::columns::to_columns(field.name(), &array)?);
+            continue;
+        }
+        let mut column = crate::columns::to_column(
+            field.name(),
+            &datafusion::arrow::array::new_empty_array(field.data_type()),
+        )?;
+        for batch in batches {
+            let part = crate::columns::to_column(field.name(), batch.column(i))?;
+            if !column.values.append(part.values) {
+                return Err(crate::error::invalid(format!(
+                    "column \"{}\" changed type between batches",
+                    field.name()
+                )));
+            }
+        }
+        columns.push(column);
     }
     let label_type = label
         .and_then(|l| schema.field_with_name(l).ok())
