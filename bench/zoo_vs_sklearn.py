@@ -206,7 +206,8 @@ METRICS = {  # table label, Augur's metrics key(s), one-line meaning (printed un
                 "sum of squared distances of the rows to their cluster's mean in the standardised "
                 "feature space; lower is better (same data and k)"),
     "dbscan": ("clusters; noise share", ("num_clusters", "noise_fraction"),
-               "clusters found and share of rows labelled noise; equal values mean the same partition"),
+               "clusters found and share of rows labelled noise (the core samples and noise rows "
+               "do not depend on the algorithm's visiting order, so both should be equal)"),
     "log_likelihood": ("mean log-likelihood", "log_likelihood",
                        "mean per-row log-density of the fitted mixture on the standardised training "
                        "rows (scikit-learn's score); higher is better"),
