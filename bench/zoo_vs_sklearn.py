@@ -282,16 +282,17 @@ def binary_classifiers(frames):
     feats = columns(frames, "telco_customers", "customer_id", "churn")
     forest = dict(num_parallel_tree=50, max_tree_depth=6, subsample=0.8, colsample_bynode=1.0)
     cases = [
-        ("logistic_reg", {}, lambda: LogisticRegression(C=1.0, max_iter=5000)),
-        ("naive_bayes", {}, lambda: GaussianNB(var_smoothing=1e-9)),
-        ("decision_tree_classifier", {"max_tree_depth": 6},
+        ("logistic_reg", "logistic_reg", {}, lambda: LogisticRegression(C=1.0, max_iter=5000)),
+        ("naive_bayes", "naive_bayes", {}, lambda: GaussianNB(var_smoothing=1e-9)),
+        ("decision_tree_classifier depth 6", "decision_tree_classifier", {"max_tree_depth": 6},
          lambda: DecisionTreeClassifier(max_depth=6, random_state=0)),
-        ("random_forest_classifier", forest,
+        ("random_forest_classifier 50 trees, depth 6", "random_forest_classifier", forest,
          lambda: RandomForestClassifier(n_estimators=50, max_depth=6, max_samples=0.8,
                                         max_features=None, random_state=0)),
     ]
-    out = [supervised(f"{mt} (churn)", mt, opts, "telco_customers", "churn", feats, TELCO_SPLIT_SQL,
-                      telco_split, est, "roc_auc", roc_auc) for mt, opts, est in cases]
+    out = [supervised(f"{name} (churn)", mt, opts, "telco_customers", "churn", feats,
+                      TELCO_SPLIT_SQL, telco_split, est, "roc_auc", roc_auc)
+           for name, mt, opts, est in cases]
     # linear_svm: linfa's SMO takes at most 10 000 rows; OJ purchase as in zoo_reference.py
     oj = "oj_purchase"
     out.append(supervised("linear_svm (OJ purchase)", "linear_svm", {}, oj, "Purchase",
@@ -318,26 +319,26 @@ def regressors(frames):
     n_train = int((~telco_split(frames["telco_customers"])).sum())
     linear_feats = ["tenure", "total_charges", "internet_service", "contract"]
     linear = [
-        ("linear_reg OLS", {}, LinearRegression),
-        ("linear_reg ridge (l2_reg 0.5)", {"l2_reg": 0.5}, lambda: Ridge(alpha=0.5 * n_train)),
-        ("linear_reg lasso (l1_reg 0.5)", {"l1_reg": 0.5}, lambda: Lasso(alpha=0.5)),
-        ("linear_reg elastic net (0.3, 0.3)", {"l1_reg": 0.3, "l2_reg": 0.3},
+        ("linear_reg OLS", "linear_reg", {}, LinearRegression),
+        ("linear_reg ridge, l2_reg 0.5", "linear_reg", {"l2_reg": 0.5},
+         lambda: Ridge(alpha=0.5 * n_train)),
+        ("linear_reg lasso, l1_reg 0.5", "linear_reg", {"l1_reg": 0.5}, lambda: Lasso(alpha=0.5)),
+        ("linear_reg elastic net, 0.3 / 0.3", "linear_reg", {"l1_reg": 0.3, "l2_reg": 0.3},
          lambda: ElasticNet(alpha=0.6, l1_ratio=0.5)),
     ]
     tree_feats = columns(frames, "telco_customers", "customer_id", "monthly_charges")
     trees = [
-        ("decision_tree_regressor", {"max_tree_depth": 6},
+        ("decision_tree_regressor depth 6", "decision_tree_regressor", {"max_tree_depth": 6},
          lambda: DecisionTreeRegressor(max_depth=6, random_state=0)),
-        ("random_forest_regressor",
+        ("random_forest_regressor 50 trees, depth 6", "random_forest_regressor",
          dict(num_parallel_tree=50, max_tree_depth=6, subsample=0.8, colsample_bynode=1.0),
          lambda: RandomForestRegressor(n_estimators=50, max_depth=6, max_samples=0.8,
                                        max_features=None, random_state=0)),
     ]
-    return [supervised(f"{name} (charges)", "linear_reg" if name.startswith("linear_reg") else name,
-                       opts, "telco_customers", "monthly_charges", feats, TELCO_SPLIT_SQL, telco_split,
-                       est, "rmse", rmse)
+    return [supervised(f"{name} (charges)", mt, opts, "telco_customers", "monthly_charges", feats,
+                       TELCO_SPLIT_SQL, telco_split, est, "rmse", rmse)
             for group, feats in ((linear, linear_feats), (trees, tree_feats))
-            for name, opts, est in group]
+            for name, mt, opts, est in group]
 
 
 def clusterings(frames):
@@ -380,7 +381,7 @@ def fmt(value):
     if isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer()
                                                  and abs(value) < 1e6):
         return f"{int(value):,}"
-    return f"{value:.6g}" if abs(value) < 1e5 else f"{value:,.1f}"
+    return f"{value:.6g}" if abs(value) < 1e3 else f"{value:,.1f}"
 
 
 def augur_metric(metrics, key):
@@ -421,11 +422,10 @@ def main():
     started = time.perf_counter()
     try:
         aug.execute(RFM_SQL)
-        cases = [c for family in FAMILIES for c in family(frames)]
+        cases = [c for family in FAMILIES for c in family(frames)
+                 if not args.only or args.only in c.name]
         results = []
         for case in cases:
-            if args.only and args.only not in case.name:
-                continue
             results.append(run_case(aug, frames, case, args.repeat))
             r = results[-1]
             print(f"{r[0]}: Augur {fmt(r[4])} in {r[6]:.3f}s, scikit-learn {fmt(r[5])} in {r[7]:.3f}s",
