@@ -21,6 +21,8 @@
 //! | `num_parallel_tree` | forests | 100 | trees in the forest, 1–1000 |
 //! | `subsample` | forests | 0.8 | bootstrap rows per tree (share of training rows), (0, 1] |
 //! | `colsample_bynode` | forests | 0.8 | share of features tried at each split, (0, 1] |
+//! | `embed_columns` | all | — | text columns the model embeds itself (`['review']` or `['a', 'b']`): each becomes the features `review[1]` … `review[dim]` of its sentence embedding, and prediction embeds the raw text again |
+//! | `embed_model` | with `embed_columns` | `all-MiniLM-L6-v2` | the embedding model: the default model, a model directory path, or a directory name in the model cache (as `embed(model, text)`) |
 //!
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
@@ -68,6 +70,10 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Decision tree and random forest settings.
     pub tree: TreeOptions,
+    /// Text columns the model embeds itself, in the order given.
+    pub embed_columns: Vec<String>,
+    /// The embedding model for `embed_columns`.
+    pub embed_model: String,
     /// The options exactly as given, for the registry.
     pub raw: BTreeMap<String, String>,
 }
@@ -92,7 +98,43 @@ const VALID: &[&str] = &[
     "num_parallel_tree",
     "subsample",
     "colsample_bynode",
+    "embed_columns",
+    "embed_model",
 ];
+
+/// The default of `embed_model`: the default embedding model.
+pub const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2";
+
+/// Splits `text` at the commas outside `[...]` and quotes.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0);
+    for (i, c) in text.char_indices() {
+        match (c, quote) {
+            ('\'' | '"', None) => quote = Some(c),
+            (q, Some(open)) if q == open => quote = None,
+            (_, Some(_)) => {}
+            ('[', None) => depth += 1,
+            (']', None) => depth -= 1,
+            (',', None) if depth <= 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// A list value `['a', 'b']` (or a single `a`) as its items, unquoted.
+fn list_items(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|v| v.trim().trim_matches('\'').trim_matches('"').trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
 
 /// Options of tree models, and those of forests only.
 const TREE_OPTIONS: &[&str] = &["max_tree_depth", "min_split_loss", "min_tree_child_weight"];
@@ -102,7 +144,7 @@ impl TrainOptions {
     /// Parses `key = value, key = value` text (values may be quoted with `'`).
     pub fn parse(text: &str) -> Result<Self> {
         let mut raw = BTreeMap::new();
-        for part in text.split(',') {
+        for part in split_top_level(text) {
             let part = part.trim();
             if part.is_empty() {
                 continue;
@@ -118,9 +160,14 @@ impl TrainOptions {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .trim();
-            let v = v.trim_matches('\'').trim_matches('"');
             let key = k.trim().to_ascii_lowercase();
-            if raw.insert(key.clone(), v.to_string()).is_some() {
+            // a list keeps its items, unquoted, joined by ", "
+            let v = if v.contains(',') {
+                list_items(v).join(", ")
+            } else {
+                v.trim_matches('\'').trim_matches('"').to_string()
+            };
+            if raw.insert(key.clone(), v).is_some() {
                 return Err(MlError::invalid(format!("option {key} is given twice")));
             }
         }
@@ -262,6 +309,35 @@ impl TrainOptions {
         }
         let seed = parse_num::<u64>(get("seed"), "seed", 42)?;
         let tree = tree_options(algorithm, &get, seed)?;
+        let embed_columns = get("embed_columns").map(list_items).unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &embed_columns {
+            if !seen.insert(c.as_str()) {
+                return Err(MlError::invalid(format!(
+                    "embed_columns names column \"{c}\" twice"
+                )));
+            }
+            if label.as_deref() == Some(c.as_str()) {
+                return Err(MlError::invalid(format!(
+                    "embed_columns names the label \"{c}\"; only features can be embedded"
+                )));
+            }
+        }
+        if get("embed_columns").is_some() && embed_columns.is_empty() {
+            return Err(MlError::invalid(
+                "embed_columns is empty: name the text columns to embed, e.g. embed_columns = ['review']",
+            ));
+        }
+        let embed_model = match get("embed_model") {
+            Some(_) if embed_columns.is_empty() => {
+                return Err(MlError::invalid(
+                    "embed_model is only used with embed_columns (the text columns to embed)",
+                ));
+            }
+            Some("") => return Err(MlError::invalid("embed_model must not be empty")),
+            Some(m) => m.to_string(),
+            None => DEFAULT_EMBED_MODEL.to_string(),
+        };
         Ok(Self {
             algorithm,
             label,
@@ -275,6 +351,8 @@ impl TrainOptions {
             eval_fraction,
             seed,
             tree,
+            embed_columns,
+            embed_model,
             raw,
         })
     }
@@ -381,5 +459,28 @@ mod tests {
         assert_eq!(e.sqlstate, "22023");
         let e = TrainOptions::parse("model_type=tree").unwrap_err();
         assert!(e.message.contains("kmeans"));
+    }
+
+    #[test]
+    fn embed_columns_take_a_list() {
+        let o = TrainOptions::parse(
+            "model_type=logistic_reg, embed_columns=['review', \"title\"], input_label_cols=['score']",
+        )
+        .unwrap();
+        assert_eq!(o.embed_columns, vec!["review", "title"]);
+        assert_eq!(o.embed_model, DEFAULT_EMBED_MODEL);
+        assert_eq!(o.label.as_deref(), Some("score"));
+        assert_eq!(o.raw["embed_columns"], "review, title");
+        let o = TrainOptions::parse("model_type=kmeans, embed_columns=review, embed_model='m'")
+            .unwrap();
+        assert_eq!((o.embed_columns, o.embed_model), (vec!["review".into()], "m".into()));
+        for bad in [
+            "model_type=kmeans, embed_model=m",
+            "model_type=kmeans, embed_columns=[]",
+            "model_type=kmeans, embed_columns=['a', 'a']",
+            "model_type=logistic_reg, input_label_cols=a, embed_columns=a",
+        ] {
+            assert_eq!(TrainOptions::parse(bad).unwrap_err().sqlstate, "22023", "{bad}");
+        }
     }
 }

@@ -89,8 +89,10 @@ impl TableFunctionImpl for MlTrain {
         let opts = TrainOptions::parse(&options).map_err(to_df)?;
         let store = self.store.clone();
         let job = Arc::new(move |schema: SchemaRef, batches: Vec<RecordBatch>| {
-            let (columns, label_type) = training_data(&schema, &batches, opts.label.as_deref())?;
-            let model = augur_ml::train::fit(columns, label_type, &opts).map_err(to_df)?;
+            let data = training_data(&schema, &batches, &opts)?;
+            let mut model =
+                augur_ml::train::fit(data.columns, data.label_type, &opts).map_err(to_df)?;
+            model.embeddings = data.embeddings;
             let stored = store.save(&name, model).map_err(to_df)?;
             summary(&stored)
         });
