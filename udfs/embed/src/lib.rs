@@ -51,7 +51,8 @@ pub const DEFAULT_DIM: usize = 384;
 pub const BATCH_SIZE: usize = 32;
 /// Tokens run through the encoder together on the CPU, where batches are
 /// packed (no padding): texts are added to a batch until it holds this many
-/// tokens (a text longer than that is a batch of its own).
+/// tokens (a text longer than that is a batch of its own). The environment
+/// variable `AUGUR_TOKEN_BUDGET` overrides it (for tuning).
 pub const TOKEN_BUDGET: usize = 8192;
 
 /// SQLSTATE codes used by this crate's errors.

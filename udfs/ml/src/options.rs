@@ -131,7 +131,13 @@ fn split_top_level(text: &str) -> Vec<&str> {
 fn list_items(value: &str) -> Vec<String> {
     value
         .split(',')
-        .map(|v| v.trim().trim_matches('\'').trim_matches('"').trim().to_string())
+        .map(|v| {
+            v.trim()
+                .trim_matches('\'')
+                .trim_matches('"')
+                .trim()
+                .to_string()
+        })
         .filter(|v| !v.is_empty())
         .collect()
 }
@@ -473,14 +479,21 @@ mod tests {
         assert_eq!(o.raw["embed_columns"], "review, title");
         let o = TrainOptions::parse("model_type=kmeans, embed_columns=review, embed_model='m'")
             .unwrap();
-        assert_eq!((o.embed_columns, o.embed_model), (vec!["review".into()], "m".into()));
+        assert_eq!(
+            (o.embed_columns, o.embed_model),
+            (vec!["review".into()], "m".into())
+        );
         for bad in [
             "model_type=kmeans, embed_model=m",
             "model_type=kmeans, embed_columns=[]",
             "model_type=kmeans, embed_columns=['a', 'a']",
             "model_type=logistic_reg, input_label_cols=a, embed_columns=a",
         ] {
-            assert_eq!(TrainOptions::parse(bad).unwrap_err().sqlstate, "22023", "{bad}");
+            assert_eq!(
+                TrainOptions::parse(bad).unwrap_err().sqlstate,
+                "22023",
+                "{bad}"
+            );
         }
     }
 }
