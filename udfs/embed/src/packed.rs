@@ -70,6 +70,13 @@ struct SharedMut(*mut f32);
 unsafe impl Send for SharedMut {}
 unsafe impl Sync for SharedMut {}
 
+impl SharedMut {
+    /// The pointer (a method, so closures capture the whole `Sync` wrapper).
+    fn ptr(&self) -> *mut f32 {
+        self.0
+    }
+}
+
 fn threads() -> Parallelism {
     match rayon::current_num_threads() {
         0 | 1 => Parallelism::None,
@@ -264,7 +271,6 @@ impl PackedBert {
             if s == 0 {
                 return;
             }
-            let dst = dst;
             let row3 = 3 * h as isize;
             let q = qkv[start * 3 * h + head * d..].as_ptr();
             let k = qkv[start * 3 * h + h + head * d..].as_ptr();
@@ -314,7 +320,7 @@ impl PackedBert {
                     s,
                     d,
                     s,
-                    dst.0.add(start * h + head * d),
+                    dst.ptr().add(start * h + head * d),
                     1,
                     h as isize,
                     false,

@@ -35,7 +35,7 @@ fn stage_timings() {
         augur_embed::BATCH_SIZE,
         rayon::current_num_threads()
     );
-    let mut best = |name: &str, f: &dyn Fn() -> Vec<f32>| -> Vec<f32> {
+    let best = |name: &str, f: &dyn Fn() -> Vec<f32>| -> Vec<f32> {
         let mut times = vec![];
         let mut v = vec![];
         for _ in 0..2 {
