@@ -53,7 +53,7 @@ pub const BATCH_SIZE: usize = 32;
 /// packed (no padding): texts are added to a batch until it holds this many
 /// tokens (a text longer than that is a batch of its own). The environment
 /// variable `AUGUR_TOKEN_BUDGET` overrides it (for tuning).
-pub const TOKEN_BUDGET: usize = 8192;
+pub const TOKEN_BUDGET: usize = 512;
 
 /// SQLSTATE codes used by this crate's errors.
 pub mod sqlstate {

@@ -13,7 +13,7 @@
 //!   384 for all-MiniLM-L6-v2), sent as `float4[]`; each vector has L2 norm 1.
 //! - Algorithm: sentence-transformers' mean pooling over the attention mask
 //!   and L2 normalisation; the whole Arrow batch is tokenised and run through
-//!   the encoder in packed batches of up to 8,192 tokens without padding (on
+//!   the encoder in packed batches of up to 512 tokens without padding (on
 //!   a GPU: sorted by length, padded batches of 32); texts are truncated at
 //!   the model's maximum sequence
 //!   length (`max_seq_length` of `sentence_bert_config.json`, else
