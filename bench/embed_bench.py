@@ -8,16 +8,15 @@ Augur/PyTorch, and the minimum cosine between the two sets of vectors
 
     ~/.cache/st-venv/bin/pip install sentence-transformers pandas "psycopg[binary]"
     scripts/fetch-embed-model
-    cargo build --profile bench-like --bin augur
-    ~/.cache/st-venv/bin/python bench/embed_bench.py --augur $CARGO_TARGET_DIR/bench-like/augur \
+    cargo build --bin augur   # the dev profile compiles the encoder's crates at opt-level 3
+    ~/.cache/st-venv/bin/python bench/embed_bench.py --augur $CARGO_TARGET_DIR/debug/augur \
         --reviews ../shared/data/fine_foods_reviews_test.csv --threads 2
 """
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,26 +27,10 @@ import psycopg
 import torch
 from sentence_transformers import SentenceTransformer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from augur_server import start_augur  # noqa: E402
+
 DEFAULT_MODEL = Path(os.environ.get("HOME", ".")) / ".cache/augur/models/all-MiniLM-L6-v2"
-
-
-def start_augur(binary, data_dir, threads, model):
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads), AUGUR_EMBED_MODEL=str(model))
-    log = open(data_dir.parent / "server.log", "w+")
-    p = subprocess.Popen(
-        [binary, "serve", "--listen", "127.0.0.1:0", "--no-demo",
-         "--data-dir", str(data_dir), "--model-dir", str(data_dir.parent / "models")],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
-    for _ in range(600):
-        log.seek(0)
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read())
-        if m:
-            return p, int(m.group(1))
-        if p.poll() is not None:
-            break
-        time.sleep(0.1)
-    log.seek(0)
-    raise SystemExit("augur did not start:\n" + log.read())
 
 
 def main():

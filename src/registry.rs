@@ -512,6 +512,9 @@ impl ModelStore for ModelRegistry {
             )));
         }
         check_consistent(&file.model).map_err(bad)?;
+        for e in &file.model.embeddings {
+            augur_udfs::ml::embedded::check_recorded(e)?;
+        }
         self.save(&name, file.model)
     }
 }

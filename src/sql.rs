@@ -270,6 +270,15 @@ fn option_value(key: &str, e: &Expr) -> Result<String, SqlError> {
         },
         Expr::Identifier(id) => id.value.clone(),
         Expr::Array(a) if a.elem.len() == 1 => return option_value(key, &a.elem[0]),
+        // the one list-valued option: embed_columns = ['a', 'b']
+        Expr::Array(a) if key.eq_ignore_ascii_case("embed_columns") => {
+            let items = a
+                .elem
+                .iter()
+                .map(|e| option_value(key, e))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(format!("[{}]", items.join(", ")));
+        }
         Expr::Array(_) => {
             return Err(SqlError::new(
                 "0A000",

@@ -16,6 +16,8 @@ use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
 use rayon::prelude::*;
 
+use crate::packed::{Act, PackedBert, PackedLayer};
+
 struct Layer {
     qkv: Linear,
     attn_out: Linear,
@@ -37,6 +39,8 @@ pub struct Bert {
     hidden: usize,
     act: HiddenAct,
     cpu: bool,
+    eps: f64,
+    intermediate: usize,
 }
 
 fn linear(vb: VarBuilder, inp: usize, out: usize) -> Result<Linear> {
@@ -116,6 +120,63 @@ impl Bert {
             hidden: h,
             act: c.hidden_act,
             cpu: vb.device().is_cpu(),
+            eps: c.layer_norm_eps,
+            intermediate: c.intermediate_size,
+        })
+    }
+
+    /// The weights as plain rows for the packed CPU encoder.
+    pub fn packed(&self) -> Result<PackedBert> {
+        let v = |t: &Tensor| -> Result<Vec<f32>> { t.flatten_all()?.to_vec1::<f32>() };
+        let bias = |l: &Linear| -> Result<Vec<f32>> {
+            match l.bias() {
+                Some(b) => v(b),
+                None => candle_core::bail!("a linear layer without bias"),
+            }
+        };
+        let norm = |n: &LayerNorm| -> Result<(Vec<f32>, Vec<f32>)> {
+            match n.bias() {
+                Some(b) => Ok((v(n.weight())?, v(b)?)),
+                None => candle_core::bail!("a layer norm without bias"),
+            }
+        };
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for l in &self.layers {
+            let (attn_norm_w, attn_norm_b) = norm(&l.attn_norm)?;
+            let (out_norm_w, out_norm_b) = norm(&l.out_norm)?;
+            layers.push(PackedLayer {
+                qkv_w: v(l.qkv.weight())?,
+                qkv_b: bias(&l.qkv)?,
+                attn_out_w: v(l.attn_out.weight())?,
+                attn_out_b: bias(&l.attn_out)?,
+                attn_norm_w,
+                attn_norm_b,
+                inter_w: v(l.inter.weight())?,
+                inter_b: bias(&l.inter)?,
+                out_w: v(l.out.weight())?,
+                out_b: bias(&l.out)?,
+                out_norm_w,
+                out_norm_b,
+            });
+        }
+        let (embed_norm_w, embed_norm_b) = norm(&self.embed_norm)?;
+        let token_types = v(self.token_type.embeddings())?;
+        Ok(PackedBert {
+            word: v(self.word.embeddings())?,
+            position: v(self.position.embeddings())?,
+            token_type0: token_types[..self.hidden].to_vec(),
+            embed_norm_w,
+            embed_norm_b,
+            layers,
+            hidden: self.hidden,
+            heads: self.heads,
+            intermediate: self.intermediate,
+            eps: self.eps as f32,
+            act: match self.act {
+                HiddenAct::Gelu => Act::GeluErf,
+                HiddenAct::GeluApproximate => Act::GeluTanh,
+                HiddenAct::Relu => Act::Relu,
+            },
         })
     }
 

@@ -241,6 +241,23 @@ pub struct Model {
     /// Per-segment models (`grouping_cols`); `None` for a plain model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments: Option<Box<crate::segment::Segments>>,
+    /// Text columns embedded by the model itself (`embed_columns`): at
+    /// prediction the raw text is embedded again with the same model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embeddings: Vec<TextEmbedding>,
+}
+
+/// A text column the model embeds itself: its features are the elements
+/// `column[1]` … `column[dim]` of the sentence embedding of the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextEmbedding {
+    /// The text column of the training query.
+    pub column: String,
+    /// The embedding model as named in `embed_model` (`all-MiniLM-L6-v2`, a
+    /// directory path, or a directory name in the model cache).
+    pub model: String,
+    /// Vector length of that model.
+    pub dim: usize,
 }
 
 /// Predictions for a batch of rows.
@@ -530,6 +547,11 @@ impl Model {
     }
 
     /// Feature names in training order.
+    /// The self-embedded text column whose elements are named `column[k]`.
+    pub fn embedding(&self, column: &str) -> Option<&TextEmbedding> {
+        self.embeddings.iter().find(|e| e.column == column)
+    }
+
     pub fn feature_names(&self) -> Vec<&str> {
         self.encoder
             .features

@@ -36,6 +36,8 @@
 //! `agglomerative` `num_clusters` and `linkage`; `dbscan` `eps` and
 //! `min_samples`; `pca` `num_principal_components`. None of them takes
 //! `grouping_cols` yet (0A000).
+//! | `embed_columns` | all | — | text columns the model embeds itself (`['review']` or `['a', 'b']`): each becomes the features `review[1]` … `review[dim]` of its sentence embedding, and prediction embeds the raw text again |
+//! | `embed_model` | with `embed_columns` | `all-MiniLM-L6-v2` | the embedding model: the default model, a model directory path, or a directory name in the model cache (as `embed(model, text)`) |
 //!
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
@@ -88,6 +90,10 @@ pub struct TrainOptions {
     pub transform: Vec<ColumnTransform>,
     /// Settings of the model-zoo algorithms (see `zoo`).
     pub zoo: ZooOptions,
+    /// Text columns the model embeds itself, in the order given.
+    pub embed_columns: Vec<String>,
+    /// The embedding model for `embed_columns`.
+    pub embed_model: String,
     /// The options exactly as given, for the registry.
     pub raw: BTreeMap<String, String>,
 }
@@ -118,6 +124,8 @@ const VALID: &[&str] = &[
     "covariance_type",
     "linkage",
     "num_principal_components",
+    "embed_columns",
+    "embed_model",
 ];
 
 /// Settings of DBSCAN, Gaussian mixtures, agglomerative clustering and PCA.
@@ -139,6 +147,8 @@ const COMMON: &[&str] = &[
     "data_split_col",
     "seed",
     "transform",
+    "embed_columns",
+    "embed_model",
 ];
 
 /// The options of the model-zoo algorithms besides [`COMMON`]; `None` for
@@ -168,6 +178,24 @@ const ZOO_KEYS: &[(&str, &str)] = &[
     ("num_principal_components", "pca"),
 ];
 
+/// The default of `embed_model`: the default embedding model.
+pub const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2";
+
+/// A list value `['a', 'b']` (or a single `a`) as its items, unquoted.
+fn list_items(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .trim_matches('\'')
+                .trim_matches('"')
+                .trim()
+                .to_string()
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 /// Options of tree models, and those of forests only.
 const TREE_OPTIONS: &[&str] = &["max_tree_depth", "min_split_loss", "min_tree_child_weight"];
 const FOREST_OPTIONS: &[&str] = &["num_parallel_tree", "subsample", "colsample_bynode"];
@@ -192,9 +220,17 @@ impl TrainOptions {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .trim();
-            let v = v.trim_matches('\'').trim_matches('"');
             let key = k.trim().to_ascii_lowercase();
-            if raw.insert(key.clone(), v.to_string()).is_some() {
+            // a list keeps its items, unquoted, joined by ", "
+            let v = if key == "transform" {
+                // a list of function calls, parsed by `transform::parse`
+                v.to_string()
+            } else if v.contains(',') {
+                list_items(v).join(", ")
+            } else {
+                v.trim_matches('\'').trim_matches('"').to_string()
+            };
+            if raw.insert(key.clone(), v).is_some() {
                 return Err(MlError::invalid(format!("option {key} is given twice")));
             }
         }
@@ -357,6 +393,35 @@ impl TrainOptions {
             None => Vec::new(),
         };
         let zoo = zoo_settings(&get)?;
+        let embed_columns = get("embed_columns").map(list_items).unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &embed_columns {
+            if !seen.insert(c.as_str()) {
+                return Err(MlError::invalid(format!(
+                    "embed_columns names column \"{c}\" twice"
+                )));
+            }
+            if label.as_deref() == Some(c.as_str()) {
+                return Err(MlError::invalid(format!(
+                    "embed_columns names the label \"{c}\"; only features can be embedded"
+                )));
+            }
+        }
+        if get("embed_columns").is_some() && embed_columns.is_empty() {
+            return Err(MlError::invalid(
+                "embed_columns is empty: name the text columns to embed, e.g. embed_columns = ['review']",
+            ));
+        }
+        let embed_model = match get("embed_model") {
+            Some(_) if embed_columns.is_empty() => {
+                return Err(MlError::invalid(
+                    "embed_model is only used with embed_columns (the text columns to embed)",
+                ));
+            }
+            Some("") => return Err(MlError::invalid("embed_model must not be empty")),
+            Some(m) => m.to_string(),
+            None => DEFAULT_EMBED_MODEL.to_string(),
+        };
         Ok(Self {
             algorithm,
             label,
@@ -372,6 +437,8 @@ impl TrainOptions {
             tree,
             transform,
             zoo,
+            embed_columns,
+            embed_model,
             raw,
         })
     }
@@ -595,5 +662,35 @@ mod tests {
         assert_eq!(e.sqlstate, "22023");
         let e = TrainOptions::parse("model_type=tree").unwrap_err();
         assert!(e.message.contains("kmeans"));
+    }
+
+    #[test]
+    fn embed_columns_take_a_list() {
+        let o = TrainOptions::parse(
+            "model_type=logistic_reg, embed_columns=['review', \"title\"], input_label_cols=['score']",
+        )
+        .unwrap();
+        assert_eq!(o.embed_columns, vec!["review", "title"]);
+        assert_eq!(o.embed_model, DEFAULT_EMBED_MODEL);
+        assert_eq!(o.label.as_deref(), Some("score"));
+        assert_eq!(o.raw["embed_columns"], "review, title");
+        let o = TrainOptions::parse("model_type=kmeans, embed_columns=review, embed_model='m'")
+            .unwrap();
+        assert_eq!(
+            (o.embed_columns, o.embed_model),
+            (vec!["review".into()], "m".into())
+        );
+        for bad in [
+            "model_type=kmeans, embed_model=m",
+            "model_type=kmeans, embed_columns=[]",
+            "model_type=kmeans, embed_columns=['a', 'a']",
+            "model_type=logistic_reg, input_label_cols=a, embed_columns=a",
+        ] {
+            assert_eq!(
+                TrainOptions::parse(bad).unwrap_err().sqlstate,
+                "22023",
+                "{bad}"
+            );
+        }
     }
 }

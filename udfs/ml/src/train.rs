@@ -272,6 +272,7 @@ fn fit_split(
         options: opts.raw.clone(),
         trials: Vec::new(),
         segments: None,
+        embeddings: Vec::new(),
     };
 
     match opts.algorithm {

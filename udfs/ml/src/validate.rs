@@ -80,6 +80,7 @@ pub fn validate(model: &Model) -> Result<(), String> {
     for f in &model.encoder.features {
         check_encoding(&f.name, &f.encoding)?;
     }
+    embeddings(model)?;
     let classes = model.label.as_ref().map_or(0, |l| l.classes.len());
     if model.algorithm.is_classifier() && classes < 2 {
         return Err(format!("a classifier with {classes} classes"));
@@ -298,6 +299,67 @@ pub fn validate(model: &Model) -> Result<(), String> {
     if let Some(segments) = &model.segments {
         for (key, m) in &segments.models {
             validate(m).map_err(|e| format!("segment '{key}': {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The largest vector length accepted for a self-embedded column.
+const MAX_EMBEDDING_DIM: usize = 65_536;
+
+/// Each self-embedded text column (`embed_columns`) must own exactly the
+/// features `column[1]` … `column[dim]`, in order and next to each other, and
+/// name a model; no feature may claim a column that is not recorded.
+fn embeddings(model: &Model) -> Result<(), String> {
+    let names: Vec<&str> = model.feature_names();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &model.embeddings {
+        if !seen.insert(e.column.as_str()) {
+            return Err(format!("embedded column \"{}\" is listed twice", e.column));
+        }
+        if e.model.trim().is_empty() {
+            return Err(format!("embedded column \"{}\" names no model", e.column));
+        }
+        if e.dim == 0 || e.dim > MAX_EMBEDDING_DIM {
+            return Err(format!(
+                "embedded column \"{}\" has dimension {}",
+                e.column, e.dim
+            ));
+        }
+        let prefix = format!("{}[", e.column);
+        let Some(start) = names.iter().position(|n| n.starts_with(&prefix)) else {
+            return Err(format!(
+                "embedded column \"{}\" has no features {}[1]…",
+                e.column, e.column
+            ));
+        };
+        for k in 0..e.dim {
+            let want = format!("{}[{}]", e.column, k + 1);
+            if names.get(start + k) != Some(&want.as_str()) {
+                return Err(format!(
+                    "embedded column \"{}\" of dimension {} needs feature {want} at position {}",
+                    e.column,
+                    e.dim,
+                    start + k + 1
+                ));
+            }
+        }
+        if names
+            .get(start + e.dim)
+            .is_some_and(|n| n.starts_with(&prefix))
+        {
+            return Err(format!(
+                "embedded column \"{}\" has more than {} features",
+                e.column, e.dim
+            ));
+        }
+    }
+    for f in &model.encoder.features {
+        if model.embedding(&f.name).is_some() {
+            return Err(format!(
+                "feature \"{}\" is also an embedded text column",
+                f.name
+            ));
         }
     }
     Ok(())

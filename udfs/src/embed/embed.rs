@@ -12,8 +12,10 @@
 //! - Returns `FixedSizeList<Float32, dim>` (dim = the model's hidden size,
 //!   384 for all-MiniLM-L6-v2), sent as `float4[]`; each vector has L2 norm 1.
 //! - Algorithm: sentence-transformers' mean pooling over the attention mask
-//!   and L2 normalisation; the whole batch is tokenised, sorted by length and
-//!   run in batches of 32; texts are truncated at the model's maximum sequence
+//!   and L2 normalisation; the whole Arrow batch is tokenised and run through
+//!   the encoder in packed batches of up to 512 tokens without padding (on
+//!   a GPU: sorted by length, padded batches of 32); texts are truncated at
+//!   the model's maximum sequence
 //!   length (`max_seq_length` of `sentence_bert_config.json`, else
 //!   `max_position_embeddings`; 256 word pieces for all-MiniLM-L6-v2). Runs
 //!   with tokio's `block_in_place`, so the async runtime keeps serving.
@@ -34,7 +36,7 @@ use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    TypeSignature, Volatility,
+    Volatility,
 };
 
 use crate::error::{invalid, sql_err};
@@ -47,10 +49,9 @@ pub struct Embed {
 /// The `embed` scalar function.
 pub fn embed() -> ScalarUDF {
     ScalarUDF::new_from_impl(Embed {
-        signature: Signature::one_of(
-            vec![TypeSignature::String(1), TypeSignature::String(2)],
-            Volatility::Stable,
-        ),
+        // user-defined coercion: a text column keeps its own string type, so a
+        // model literal is never wrapped in a cast (it must stay a literal)
+        signature: Signature::user_defined(Volatility::Stable),
     })
 }
 
@@ -98,6 +99,36 @@ impl ScalarUDFImpl for Embed {
     }
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if !(1..=2).contains(&arg_types.len()) {
+            return Err(sql_err(
+                "42883",
+                format!(
+                    "embed takes (text) or (model, text), got {} arguments",
+                    arg_types.len()
+                ),
+            ));
+        }
+        arg_types
+            .iter()
+            .map(|t| match t {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(t.clone()),
+                DataType::Null => Ok(DataType::Utf8),
+                DataType::Dictionary(_, v)
+                    if matches!(
+                        v.as_ref(),
+                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                    ) =>
+                {
+                    Ok(v.as_ref().clone())
+                }
+                other => Err(sql_err(
+                    "42883",
+                    format!("embed takes text arguments, not {other}: cast it to text"),
+                )),
+            })
+            .collect()
     }
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(vector_type(augur_embed::DEFAULT_DIM)) // superseded by return_field_from_args

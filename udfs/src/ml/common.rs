@@ -77,6 +77,26 @@ pub fn check_features(function: &str, stored: &StoredModel, types: &[DataType]) 
     // a vector argument stands for its elements (`v[1]`, `v[2]`, ...)
     let mut expanded: Vec<DataType> = Vec::with_capacity(specs.len());
     for dt in types {
+        // the raw text of a column the model embeds itself stands for its embedding
+        let embedded = specs
+            .get(expanded.len())
+            .and_then(|s| crate::columns::vector_source(&s.name))
+            .and_then(|base| stored.model.embedding(base));
+        if let Some(e) = embedded {
+            if feature_kind(dt).is_some_and(|k| k.1) {
+                expanded.extend(std::iter::repeat_n(DataType::Float32, e.dim));
+                continue;
+            }
+            if !crate::columns::is_vector(dt) {
+                return Err(sql_err(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!(
+                        "{function}: feature '{}' of model '{}' is text the model embeds with '{}' (or its {}-dimensional embedding vector), but the argument is {dt}",
+                        e.column, stored.name, e.model, e.dim
+                    ),
+                ));
+            }
+        }
         if crate::columns::is_vector(dt) {
             let n = crate::columns::fixed_vector_len(dt).unwrap_or_else(|| {
                 // a variable list: as many as the model's next vector feature has
@@ -131,6 +151,18 @@ pub fn run(stored: &StoredModel, args: &[ColumnarValue], rows: usize) -> Result<
     let mut cols = Vec::with_capacity(args.len());
     for arg in args {
         let array = arg.to_array(rows)?;
+        let embedded = names
+            .get(cols.len())
+            .and_then(|n| crate::columns::vector_source(n))
+            .and_then(|base| stored.model.embedding(base));
+        if let Some(e) = embedded
+            && feature_kind(array.data_type()).is_some_and(|k| k.1)
+        {
+            let who = format!("model '{}'", stored.name);
+            let elements = super::embedded::embed_for_prediction(e, &who, &array)?;
+            cols.extend(elements.into_iter().map(|c| c.values));
+            continue;
+        }
         if crate::columns::is_vector(array.data_type()) {
             let name = names.get(cols.len()).copied().unwrap_or("?");
             let base = crate::columns::vector_source(name).unwrap_or(name);
@@ -276,6 +308,16 @@ pub fn model_columns(
     let batch = datafusion::arrow::compute::concat_batches(schema, batches)?;
     let mut columns = Vec::new();
     for (field, array) in schema.fields().iter().zip(batch.columns()) {
+        if let Some(e) = model.embedding(field.name())
+            && feature_kind(array.data_type()).is_some_and(|k| k.1)
+        {
+            columns.extend(super::embedded::embed_for_prediction(
+                e,
+                "the model",
+                array,
+            )?);
+            continue;
+        }
         let vector_feature = model
             .feature_names()
             .iter()
@@ -317,17 +359,40 @@ pub fn plan_query(
 }
 
 /// A training query's rows as model-core columns (vector columns expanded to
-/// one column per element, see `columns::to_columns`) and the label's type.
+/// one column per element, see `columns::to_columns`; the `embed_columns`
+/// embedded, see `embedded`), the label's type, and the embedded columns
+/// the model must record.
+///
+/// Errors: 42703 an `embed_columns` column the query lacks; 42804 one that
+/// is not text; 58P01 the embedding model missing.
 pub fn training_data(
     schema: &datafusion::arrow::datatypes::SchemaRef,
     batches: &[datafusion::arrow::array::RecordBatch],
-    label: Option<&str>,
-) -> Result<(Vec<augur_ml::Column>, Option<augur_ml::data::LabelType>)> {
+    opts: &augur_ml::TrainOptions,
+) -> Result<TrainingData> {
+    for c in &opts.embed_columns {
+        if schema.field_with_name(c).is_err() {
+            return Err(sql_err(
+                sqlstate::UNDEFINED_COLUMN,
+                format!(
+                    "embed_columns: the training query has no column \"{c}\" (its columns: {})",
+                    schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
     // column by column and batch by batch: concatenating first would copy
     // every column once more in unoptimised Arrow code
     let mut columns = Vec::with_capacity(schema.fields().len());
+    let mut embeddings = Vec::new();
     for (i, field) in schema.fields().iter().enumerate() {
-        if crate::columns::is_vector(field.data_type()) {
+        let embedded = opts.embed_columns.contains(field.name());
+        if embedded || crate::columns::is_vector(field.data_type()) {
             let arrays: Vec<&dyn datafusion::arrow::array::Array> =
                 batches.iter().map(|b| b.column(i).as_ref()).collect();
             let array = if arrays.is_empty() {
@@ -335,7 +400,14 @@ pub fn training_data(
             } else {
                 datafusion::arrow::compute::concat(&arrays)?
             };
-            columns.extend(crate::columns::to_columns(field.name(), &array)?);
+            if embedded {
+                let (spec, cols) =
+                    super::embedded::embed_for_training(field.name(), &opts.embed_model, &array)?;
+                embeddings.push(spec);
+                columns.extend(cols);
+            } else {
+                columns.extend(crate::columns::to_columns(field.name(), &array)?);
+            }
             continue;
         }
         let mut column = crate::columns::to_column(
@@ -353,8 +425,22 @@ pub fn training_data(
         }
         columns.push(column);
     }
-    let label_type = label
+    let label_type = opts
+        .label
+        .as_deref()
         .and_then(|l| schema.field_with_name(l).ok())
         .map(|f| crate::columns::label_type(f.data_type()));
-    Ok((columns, label_type))
+    Ok(TrainingData {
+        columns,
+        label_type,
+        embeddings,
+    })
+}
+
+/// What [`training_data`] returns.
+pub struct TrainingData {
+    pub columns: Vec<augur_ml::Column>,
+    pub label_type: Option<augur_ml::data::LabelType>,
+    /// The self-embedded text columns, to record in the model.
+    pub embeddings: Vec<augur_ml::model::TextEmbedding>,
 }

@@ -69,9 +69,10 @@ impl TableFunctionImpl for MlCrossValidate {
             }
         };
         let job = Arc::new(move |schema_in: SchemaRef, batches: Vec<RecordBatch>| {
-            let (columns, lt) = training_data(&schema_in, &batches, opts.label.as_deref())?;
+            let data = training_data(&schema_in, &batches, &opts)?;
             let results =
-                augur_ml::train::cross_validate(&columns, lt, &opts, folds).map_err(to_df)?;
+                augur_ml::train::cross_validate(&data.columns, data.label_type, &opts, folds)
+                    .map_err(to_df)?;
             let (mut fold, mut train, mut eval, mut metric, mut value) =
                 (vec![], vec![], vec![], vec![], vec![]);
             for (i, (model, metrics)) in results.iter().enumerate() {

@@ -6,7 +6,9 @@
 //!   features, text columns categorical; other types are an error (42804).
 //! - `options`: text literal `key=value, ...` with BigQuery ML's option names
 //!   (`model_type`, `input_label_cols`, `num_clusters`, `l2_reg`, ...; see
-//!   `augur_ml::options`).
+//!   `augur_ml::options`). `embed_columns = ['review']` makes the model embed
+//!   those text columns itself and record the embedding model, so prediction
+//!   re-embeds raw text (see `embedded`).
 //! - Returns one row: `model text, version bigint, algorithm text,
 //!   training_rows bigint, evaluation_rows bigint, metrics text` (JSON object of
 //!   the held-out metrics; for k-means, of the training rows).
@@ -14,8 +16,9 @@
 //!   on tokio's blocking pool when the statement executes, and the new version
 //!   is written atomically to the model store.
 //! - Errors: 22023 bad options / no rows / one class / k > rows; 22004 NULL
-//!   labels; 42703 unknown label column; 42804 unusable column type; 42602 bad
-//!   model name.
+//!   labels; 42703 unknown label or `embed_columns` column; 42804 unusable
+//!   column type (or an `embed_columns` column that is not text); 58P01
+//!   embedding model missing; 42602 bad model name.
 //!
 //! `CREATE MODEL name OPTIONS (...) AS SELECT ...` is rewritten to this call.
 
@@ -89,8 +92,10 @@ impl TableFunctionImpl for MlTrain {
         let opts = TrainOptions::parse(&options).map_err(to_df)?;
         let store = self.store.clone();
         let job = Arc::new(move |schema: SchemaRef, batches: Vec<RecordBatch>| {
-            let (columns, label_type) = training_data(&schema, &batches, opts.label.as_deref())?;
-            let model = augur_ml::train::fit(columns, label_type, &opts).map_err(to_df)?;
+            let data = training_data(&schema, &batches, &opts)?;
+            let mut model =
+                augur_ml::train::fit(data.columns, data.label_type, &opts).map_err(to_df)?;
+            model.embeddings = data.embeddings;
             let stored = store.save(&name, model).map_err(to_df)?;
             summary(&stored)
         });

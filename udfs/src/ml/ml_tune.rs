@@ -82,8 +82,10 @@ impl TableFunctionImpl for MlTune {
         let cfg = parse_config(&tuning).map_err(to_df)?;
         let store = self.store.clone();
         let job = Arc::new(move |schema: SchemaRef, batches: Vec<RecordBatch>| {
-            let (columns, lt) = training_data(&schema, &batches, opts.label.as_deref())?;
-            let model = tune(&columns, lt, &opts, &space, &cfg).map_err(to_df)?;
+            let data = training_data(&schema, &batches, &opts)?;
+            let mut model =
+                tune(&data.columns, data.label_type, &opts, &space, &cfg).map_err(to_df)?;
+            model.embeddings = data.embeddings;
             let stored = store.save(&name, model).map_err(to_df)?;
             store
                 .deploy(&format!("{}@{}", stored.name, stored.version))

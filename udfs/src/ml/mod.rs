@@ -1,6 +1,7 @@
 //! Model training, prediction and evaluation functions.
 
 pub mod common;
+pub mod embedded;
 pub mod ml_confusion_matrix;
 pub mod ml_cross_validate;
 pub mod ml_deploy;
