@@ -134,7 +134,7 @@ type Components = (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<Vec<f64>>>);
 fn m_step(x: &Array2<f64>, resp: &Array2<f64>, k: usize) -> Components {
     let (n, d) = x.dim();
     let nk = resp.sum_axis(Axis(0)) + 10.0 * f64::EPSILON;
-    let means = resp.t().dot(x) / &nk.view().insert_axis(Axis(1));
+    let means = resp.t().dot(x) / nk.view().insert_axis(Axis(1));
     let mut covariances = Vec::with_capacity(k);
     for c in 0..k {
         let diff = x - &means.row(c).insert_axis(Axis(0));
