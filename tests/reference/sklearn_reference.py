@@ -268,6 +268,24 @@ def monthly_charges_penalised(telco):
             "intercept": float(m.intercept_),
             "coefficients": dict(zip(pre.get_feature_names_out(), map(float, m.coef_))),
         }
+    # Ridge is solved exactly on both sides, so it is also checked on Augur's own scaling:
+    # Augur standardises with the mean and (population) std of the non-NULL training
+    # values and then puts NULLs at the mean (0), where SimpleImputer + StandardScaler take
+    # the std after imputation (slightly smaller with total_charges' 10 NULL training rows).
+    X2_tr, X2_te = X_tr.copy(), X_te.copy()
+    for j, c in enumerate(num_cols):
+        v = train[c].dropna().to_numpy()
+        mu, sd = v.mean(), v.std()
+        X2_tr[:, j] = (train[c].fillna(mu).to_numpy() - mu) / sd
+        X2_te[:, j] = (test[c].fillna(mu).to_numpy() - mu) / sd
+    m = Ridge(alpha=0.5 * len(y_tr)).fit(X2_tr, y_tr)
+    p = m.predict(X2_te)
+    out["l1_0.0_l2_0.5_std_of_non_null"] = {
+        "model": "Ridge",
+        "test": {"rmse": root_mean_squared_error(y_te, p),
+                 "mae": mean_absolute_error(y_te, p),
+                 "r2": r2_score(y_te, p)},
+    }
     return out
 
 

@@ -20,6 +20,7 @@ pub mod model;
 pub mod newton;
 pub mod options;
 pub mod parallel;
+pub mod ridge;
 pub mod segment;
 pub mod split;
 pub mod stats;

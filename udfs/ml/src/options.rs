@@ -42,8 +42,10 @@
 //! Penalties: `logistic_reg` minimises `Σ logloss + l2_reg/2·‖w‖²` (scikit-learn's
 //! `LogisticRegression(C = 1/l2_reg)`). `linear_reg` with no penalty is ordinary least
 //! squares; with `l1_reg` or `l2_reg` it minimises `1/(2n)·‖y − Xw‖² + l1_reg·‖w‖₁ +
-//! l2_reg/2·‖w‖²` by coordinate descent (linfa-elasticnet; scikit-learn's `ElasticNet(alpha
-//! = l1_reg + l2_reg, l1_ratio = l1_reg / (l1_reg + l2_reg))`): lasso, ridge or elastic net.
+//! l2_reg/2·‖w‖²` (unpenalised intercept): ridge (`l1_reg = 0`) exactly by Cholesky on the
+//! normal equations (scikit-learn's `Ridge(alpha = n·l2_reg)`, see `ridge`), lasso and
+//! elastic net by coordinate descent (linfa-elasticnet; scikit-learn's `ElasticNet(alpha =
+//! l1_reg + l2_reg, l1_ratio = l1_reg / (l1_reg + l2_reg))`).
 //! The intercept is never penalised.
 //!
 //! `auto_split` holds out `data_split_eval_fraction` of the rows when there are at

@@ -423,7 +423,23 @@ fn fit_split(
                     x_train.ncols()
                 )));
             }
-            model.parameters = if penalised {
+            model.parameters = if opts.l1_reg == 0.0 && opts.l2_reg > 0.0 {
+                let (coefficients, intercept) = crate::ridge::fit(
+                    x_fit.view(),
+                    y_train.view(),
+                    opts.l2_reg,
+                )
+                .ok_or_else(|| {
+                    MlError::new(
+                        sqlstate::DATA_EXCEPTION,
+                        "ridge regression failed: the features or label hold non-finite values",
+                    )
+                })?;
+                Parameters::Linear {
+                    coefficients,
+                    intercept,
+                }
+            } else if penalised {
                 // linfa-elasticnet centres y but not X, which fixes the intercept at
                 // mean(y) and is wrong for uncentred columns (one-hot features).
                 // Centre X ourselves, as scikit-learn does, and move the shift into
