@@ -213,6 +213,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
+/// Row `i` of `x` as a slice, copied into `buf` when the view is not contiguous.
+fn contiguous_row<'a>(x: &'a ArrayView2<f64>, i: usize, buf: &'a mut [f64]) -> &'a [f64] {
+    let row = x.row(i);
+    if row.as_slice().is_some() {
+        return x.row(i).to_slice().expect("checked contiguous");
+    }
+    buf.iter_mut().zip(row.iter()).for_each(|(d, s)| *d = *s);
+    buf
+}
+
 /// Rows `lo..hi`: Σ softplus(−y·z) and its gradient (coefficients, then intercept).
 fn binary_block(x: ArrayView2<f64>, y: &[f64], w: &[f64], lo: usize, hi: usize) -> (f64, Vec<f64>) {
     let p = x.ncols();
@@ -222,17 +232,7 @@ fn binary_block(x: ArrayView2<f64>, y: &[f64], w: &[f64], lo: usize, hi: usize) 
     let mut row_buf = vec![0.0; p];
     #[allow(clippy::needless_range_loop)]
     for i in lo..hi {
-        let row = x.row(i);
-        let row: &[f64] = match row.as_slice() {
-            Some(r) => r,
-            None => {
-                row_buf
-                    .iter_mut()
-                    .zip(row.iter())
-                    .for_each(|(d, s)| *d = *s);
-                &row_buf
-            }
-        };
+        let row = contiguous_row(&x, i, &mut row_buf);
         let t = y[i] * (dot(row, coef) + b);
         // softplus(−t) = max(−t, 0) + ln(1 + e^{−|t|}); σ(−t) from the same exponential
         let e = (-t.abs()).exp();
@@ -268,17 +268,7 @@ fn multinomial_block(
     let mut row_buf = vec![0.0; p];
     #[allow(clippy::needless_range_loop)]
     for i in lo..hi {
-        let row = x.row(i);
-        let row: &[f64] = match row.as_slice() {
-            Some(r) => r,
-            None => {
-                row_buf
-                    .iter_mut()
-                    .zip(row.iter())
-                    .for_each(|(d, s)| *d = *s);
-                &row_buf
-            }
-        };
+        let row = contiguous_row(&x, i, &mut row_buf);
         for (c, zc) in z.iter_mut().enumerate() {
             let wc = &w[c * stride..c * stride + p];
             *zc = dot(row, wc) + w[c * stride + p];

@@ -89,6 +89,10 @@ pub fn validate(model: &Model) -> Result<(), String> {
         Parameters::Logistic {
             coefficients,
             intercept,
+        }
+        | Parameters::LinearSvm {
+            coefficients,
+            intercept,
         } => {
             if classes != 2 {
                 return Err(format!("a two-class model with {classes} classes"));
@@ -164,17 +168,6 @@ pub fn validate(model: &Model) -> Result<(), String> {
             }
         }
         Parameters::NaiveBayes { .. } => {} // checked by predicting a row
-        Parameters::LinearSvm {
-            coefficients,
-            intercept,
-        } => {
-            if classes != 2 {
-                return Err(format!("a two-class model with {classes} classes"));
-            }
-            width("the coefficients", coefficients.len(), n)?;
-            finite("the coefficients", coefficients)?;
-            finite("the intercept", &[*intercept])?;
-        }
         Parameters::Dbscan {
             eps,
             core_samples,
