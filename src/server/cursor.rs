@@ -24,7 +24,8 @@ use datafusion_postgres::QueryHook;
 use datafusion_postgres::hooks::HookClient;
 use pgwire::api::ClientInfo;
 use pgwire::api::portal::{Format, Portal};
-use pgwire::api::results::{Response, Tag};
+use futures::StreamExt;
+use pgwire::api::results::{QueryResponse, Response, Tag};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::PortalStore;
 use pgwire::error::PgWireResult;
@@ -175,13 +176,45 @@ async fn fetch(
         },
         None => return Err(missing(name)),
     };
-    let mut fetched = portal.fetch(max_rows).await?.response;
+    let mut fetched = fetch_chunked(&portal, max_rows).await?;
     fetched.set_command_tag("FETCH");
     if fetched.row_schema.is_empty() {
         // a cursor read to its end still describes its columns
         fetched.row_schema = Arc::new(result_fields(&portal.statement.statement, None)?);
     }
     Ok(Response::Query(fetched))
+}
+
+/// Rows fetched per call into the portal: pgwire reserves room for the whole
+/// requested count up front, so `FETCH 1000000000` would abort the process.
+const FETCH_CHUNK: usize = 4096;
+
+/// `portal.fetch(max_rows)` (0 = all) in chunks of at most [`FETCH_CHUNK`] rows.
+async fn fetch_chunked<S: Clone>(portal: &Portal<S>, max_rows: usize) -> PgWireResult<QueryResponse> {
+    let mut rows = Vec::new();
+    let mut schema = None;
+    loop {
+        let want = if max_rows == 0 {
+            FETCH_CHUNK
+        } else {
+            (max_rows - rows.len()).min(FETCH_CHUNK)
+        };
+        let result = portal.fetch(want).await?;
+        let mut response = result.response;
+        if schema.is_none() || !response.row_schema.is_empty() {
+            schema = Some(response.row_schema.clone());
+        }
+        let stream = response.data_rows();
+        let mut stream = std::pin::pin!(stream);
+        while let Some(row) = stream.next().await {
+            rows.push(row?);
+        }
+        if !result.suspended || (max_rows != 0 && rows.len() >= max_rows) {
+            break;
+        }
+    }
+    let schema = schema.unwrap_or_else(|| Arc::new(vec![]));
+    Ok(QueryResponse::new(schema, futures::stream::iter(rows.into_iter().map(Ok))))
 }
 
 #[async_trait]
