@@ -22,9 +22,9 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{CloseCursor, DeclareType, FetchDirection, Statement, Value};
 use datafusion_postgres::QueryHook;
 use datafusion_postgres::hooks::HookClient;
+use futures::StreamExt;
 use pgwire::api::ClientInfo;
 use pgwire::api::portal::{Format, Portal};
-use futures::StreamExt;
 use pgwire::api::results::{QueryResponse, Response, Tag};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::PortalStore;
@@ -190,7 +190,10 @@ async fn fetch(
 const FETCH_CHUNK: usize = 4096;
 
 /// `portal.fetch(max_rows)` (0 = all) in chunks of at most [`FETCH_CHUNK`] rows.
-async fn fetch_chunked<S: Clone>(portal: &Portal<S>, max_rows: usize) -> PgWireResult<QueryResponse> {
+async fn fetch_chunked<S: Clone>(
+    portal: &Portal<S>,
+    max_rows: usize,
+) -> PgWireResult<QueryResponse> {
     let mut rows = Vec::new();
     let mut schema = None;
     loop {
@@ -214,7 +217,10 @@ async fn fetch_chunked<S: Clone>(portal: &Portal<S>, max_rows: usize) -> PgWireR
         }
     }
     let schema = schema.unwrap_or_else(|| Arc::new(vec![]));
-    Ok(QueryResponse::new(schema, futures::stream::iter(rows.into_iter().map(Ok))))
+    Ok(QueryResponse::new(
+        schema,
+        futures::stream::iter(rows.into_iter().map(Ok)),
+    ))
 }
 
 #[async_trait]

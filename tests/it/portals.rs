@@ -161,7 +161,8 @@ async fn declare_fetch_close_answer_as_postgresql() {
     );
     assert_eq!(msgs[2], complete("FETCH 1"));
     // a count far beyond the rows is the rows there are, not an allocation of that size
-    c.simple("DECLARE big CURSOR WITH HOLD FOR SELECT 1 AS one").await;
+    c.simple("DECLARE big CURSOR WITH HOLD FOR SELECT 1 AS one")
+        .await;
     let msgs = c.simple("FETCH 1000000000 FROM big").await;
     assert_eq!(msgs[2], complete("FETCH 1"), "{msgs:?}");
     server.stop().await;

@@ -317,7 +317,7 @@ fn find_column(columns: &[&Column], name: &str) -> Result<usize> {
         _ => Err(MlError::new(
             sqlstate::UNDEFINED_COLUMN,
             format!(
-                "transform names column \"{name}\", which is not a feature column of the training query (features: {})",
+                "transform names column \"{name}\", which is not a feature column of the training query (the label, data_split_col and grouping_cols cannot be transformed; features: {})",
                 columns
                     .iter()
                     .map(|c| c.name.as_str())

@@ -490,6 +490,11 @@ fn build(name: &str, args: Vec<Arg>) -> Result<ColumnTransform> {
             Transform::Bucketize { splits }
         }
         "quantile_bucketize" => {
+            if rest.is_empty() {
+                return Err(bad(
+                    "missing num_buckets, e.g. quantile_bucketize(tenure, 4)".into(),
+                ));
+            }
             let n = int(0, "num_buckets", 0)?;
             if !(1..=MAX_BUCKETS as i64).contains(&n) {
                 return Err(bad(format!(

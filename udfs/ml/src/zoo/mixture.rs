@@ -198,6 +198,14 @@ pub fn posterior(
     let mut log_norm = Vec::with_capacity(n);
     for mut row in log_p.rows_mut() {
         let max = row.fold(f64::NEG_INFINITY, |a, b| a.max(*b));
+        if !max.is_finite() {
+            // so far from every component that each density underflows (or the
+            // distance overflows): no component is likelier than another
+            let k = row.len() as f64;
+            row.fill(1.0 / k);
+            log_norm.push(f64::NEG_INFINITY);
+            continue;
+        }
         let s: f64 = row.iter().map(|v| (v - max).exp()).sum();
         let norm = max + s.ln();
         row.mapv_inplace(|v| (v - norm).exp());
@@ -239,6 +247,15 @@ mod tests {
         // alternate rows belong to alternate blobs
         let a = p.row(0)[0] > 0.5;
         assert!((0..x.nrows()).all(|r| (p.row(r)[0] > 0.5) == (a == (r % 2 == 0))));
+    }
+
+    #[test]
+    fn overflowing_distances_give_equal_probabilities() {
+        let x = two_blobs();
+        let f = fit(&x, 2, 3, 100, 42).unwrap();
+        let far = ndarray::array![[1e300, -1e300], [1e200, 0.0]];
+        let (p, _) = posterior(&far, &f.weights, &f.means, &f.covariances).unwrap();
+        assert!(p.iter().all(|v| (*v - 0.5).abs() < 1e-12), "{p}");
     }
 
     #[test]
