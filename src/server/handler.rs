@@ -23,6 +23,7 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, ErrorHandler, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::extendedquery::Execute;
 use pgwire::types::format::FormatOptions;
 
 use crate::engine::{Engine, Output};
@@ -483,6 +484,9 @@ fn with_untyped_nulls<S>(
     ParamValues::List(values)
 }
 
+/// The largest row limit of one `Execute` (see `on_execute`).
+pub const MAX_EXECUTE_ROWS: usize = 1 << 20;
+
 #[async_trait]
 impl ExtendedQueryHandler for AugurHandler {
     type Statement = PreparedStatement;
@@ -490,6 +494,29 @@ impl ExtendedQueryHandler for AugurHandler {
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         self.parser.clone()
+    }
+
+    /// Like the default, except that a row limit above [`MAX_EXECUTE_ROWS`] is
+    /// lowered to it: pgwire reserves memory for the whole limit before
+    /// reading a row, so a client's `Execute` with a limit of 2³¹ − 1 would
+    /// abort the server. A larger result then arrives in parts, each ended by
+    /// PortalSuspended, as the protocol allows for any row limit.
+    async fn on_execute<C>(&self, client: &mut C, mut message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+    {
+        if message.max_rows as usize > MAX_EXECUTE_ROWS {
+            message.max_rows = MAX_EXECUTE_ROWS as i32;
+        }
+        self._on_execute(client, message).await
     }
 
     /// Like the default, except that a `FETCH` portal is described by the

@@ -91,6 +91,16 @@ async fn execute_with_a_row_limit_suspends_and_continues() {
     assert_eq!(msgs.len(), 1 + 4 + 1 + 1, "{msgs:?}");
     assert_eq!(msgs[1], Msg::Row(vec![Some("\0\0\0\0\0\0\0\u{1}".into())]));
     assert_eq!(msgs[5], Msg::PortalSuspended);
+    // a limit of 2^31 - 1 rows is not memory reserved up front (that aborted the server)
+    c.send(&[
+        raw::bind("C_4", "S_1", false),
+        raw::execute("C_4", i32::MAX),
+        raw::sync(),
+    ])
+    .await;
+    let msgs = c.until_ready().await;
+    assert_eq!(msgs.len(), 1 + 5 + 1 + 1, "{msgs:?}");
+    assert_eq!(msgs[6], complete("SELECT 5"));
     server.stop().await;
 }
 
