@@ -86,6 +86,33 @@ async fn tables_and_models_survive_a_restart() {
     server.stop().await;
 }
 
+/// A hand edit of a model file.
+type Edit = fn(&mut serde_json::Value);
+
+/// Writes each edited copy of `good` to `file` and checks that importing it
+/// is refused (22P02); leaves the untouched file in place.
+async fn assert_tampered_refused(
+    e: &augur::Engine,
+    file: &std::path::Path,
+    good: &serde_json::Value,
+    tamper: &[(&str, Edit)],
+) {
+    for (what, f) in tamper {
+        let mut bad = good.clone();
+        f(&mut bad);
+        std::fs::write(file, serde_json::to_vec(&bad).unwrap()).unwrap();
+        let err = e
+            .query(&format!(
+                "SELECT * FROM ml_import_model('bad', '{}')",
+                file.display()
+            ))
+            .await
+            .expect_err(what);
+        assert_eq!(err.sqlstate, "22P02", "{what}: {err:?}");
+    }
+    std::fs::write(file, serde_json::to_vec(good).unwrap()).unwrap();
+}
+
 /// A model file edited by hand so that its parameters no longer fit is refused
 /// at import (22P02) and nothing is saved; the untouched file imports.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +131,6 @@ async fn tampered_model_files_are_refused_at_import() {
     .unwrap();
     let good: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    type Edit = fn(&mut serde_json::Value);
     let tamper: [(&str, Edit); 4] = [
         ("a cycle", |m| {
             m["model"]["parameters"]["trees"][0]["nodes"][0]["split"][2] = 0.into()
@@ -119,20 +145,7 @@ async fn tampered_model_files_are_refused_at_import() {
             m["model"]["parameters"]["trees"][0]["nodes"][1]["stats"] = serde_json::json!([])
         }),
     ];
-    for (what, f) in tamper {
-        let mut bad = good.clone();
-        f(&mut bad);
-        std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
-        let err = e
-            .query(&format!(
-                "SELECT * FROM ml_import_model('bad', '{}')",
-                file.display()
-            ))
-            .await
-            .expect_err(what);
-        assert_eq!(err.sqlstate, "22P02", "{what}: {err:?}");
-    }
-    std::fs::write(&file, serde_json::to_vec(&good).unwrap()).unwrap();
+    assert_tampered_refused(&e, &file, &good, &tamper).await;
     e.query(&format!(
         "SELECT * FROM ml_import_model('good', '{}')",
         file.display()
@@ -159,7 +172,6 @@ async fn tampered_model_files_are_refused_at_import() {
 async fn zoo_models_round_trip_and_tampered_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let e = engine(dir.path()).await;
-    type Edit = fn(&mut serde_json::Value);
     /// (options, training query, feature list, two edits that must be refused)
     type Case = (
         &'static str,
@@ -257,20 +269,7 @@ async fn zoo_models_round_trip_and_tampered_files_are_refused() {
         .unwrap();
         let good: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        for (what, f) in tamper {
-            let mut bad = good.clone();
-            f(&mut bad);
-            std::fs::write(&file, serde_json::to_vec(&bad).unwrap()).unwrap();
-            let err = e
-                .query(&format!(
-                    "SELECT * FROM ml_import_model('bad', '{}')",
-                    file.display()
-                ))
-                .await
-                .expect_err(what);
-            assert_eq!(err.sqlstate, "22P02", "{what}: {err:?}");
-        }
-        std::fs::write(&file, serde_json::to_vec(&good).unwrap()).unwrap();
+        assert_tampered_refused(&e, &file, &good, &tamper).await;
         e.query(&format!(
             "SELECT * FROM ml_import_model('back{i}', '{}')",
             file.display()

@@ -390,23 +390,7 @@ fn fit_split(
                 vec![crate::trees::fit_tree(&x_fit, target, &opts.tree)?]
             };
             model.parameters = Parameters::Trees { trees };
-            model.label = Some(LabelSpec {
-                name: label.name.clone(),
-                label_type: LabelType::Float,
-                classes: vec![],
-            });
-            let y_eval = masked(&y, &eval);
-            if !y_eval.is_empty()
-                && let Prediction::Values(p) = model.predict_encoded(&x_eval)?
-            {
-                insert(&mut model.metrics, "rmse", metrics::rmse(&y_eval, &p));
-                insert(&mut model.metrics, "mae", metrics::mae(&y_eval, &p));
-                insert(
-                    &mut model.metrics,
-                    "r2_score",
-                    metrics::r2_score(&y_eval, &p),
-                );
-            }
+            finish_regression(&mut model, &label.name, &masked(&y, &eval), &x_eval)?;
         }
         Algorithm::LinearRegression => {
             let label = label.ok_or_else(|| MlError::invalid("linear_reg needs a label"))?;
@@ -479,23 +463,7 @@ fn fit_split(
                 check_least_squares(&p, &x_fit, y_train.as_slice().unwrap_or(&[]))?;
                 p
             };
-            model.label = Some(LabelSpec {
-                name: label.name.clone(),
-                label_type: LabelType::Float,
-                classes: vec![],
-            });
-            let y_eval = masked(&y, &eval);
-            if !y_eval.is_empty()
-                && let Prediction::Values(p) = model.predict_encoded(&x_eval)?
-            {
-                insert(&mut model.metrics, "rmse", metrics::rmse(&y_eval, &p));
-                insert(&mut model.metrics, "mae", metrics::mae(&y_eval, &p));
-                insert(
-                    &mut model.metrics,
-                    "r2_score",
-                    metrics::r2_score(&y_eval, &p),
-                );
-            }
+            finish_regression(&mut model, &label.name, &masked(&y, &eval), &x_eval)?;
         }
         Algorithm::LinearSvm => {
             let (spec, y, y_train) = classifier_labels(label, label_type, &train_mask, &order)?;
@@ -745,6 +713,33 @@ fn check_least_squares(p: &Parameters, x: &Array2<f64>, y: &[f64]) -> Result<()>
 }
 
 /// The entries of `values` where `mask` is true.
+/// Records a regression model's float label and its held-out rmse, mae and
+/// r2_score (none when no row was held out).
+fn finish_regression(
+    model: &mut Model,
+    label: &str,
+    y_eval: &[f64],
+    x_eval: &Array2<f64>,
+) -> Result<()> {
+    model.label = Some(LabelSpec {
+        name: label.to_string(),
+        label_type: LabelType::Float,
+        classes: vec![],
+    });
+    if !y_eval.is_empty()
+        && let Prediction::Values(p) = model.predict_encoded(x_eval)?
+    {
+        insert(&mut model.metrics, "rmse", metrics::rmse(y_eval, &p));
+        insert(&mut model.metrics, "mae", metrics::mae(y_eval, &p));
+        insert(
+            &mut model.metrics,
+            "r2_score",
+            metrics::r2_score(y_eval, &p),
+        );
+    }
+    Ok(())
+}
+
 fn masked<T: Copy>(values: &[T], mask: &[bool]) -> Vec<T> {
     values
         .iter()
