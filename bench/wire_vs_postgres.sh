@@ -2,6 +2,8 @@
 # Benchmark (not a test): Augur vs PostgreSQL 15 on the same machine, in one
 # run, streaming a 1,000,000-row table of the demo schema (telco_customers
 # repeated) to psycopg, text and binary, and prepared-statement latency.
+# Also streams it to tokio-postgres (text over the simple protocol, binary over
+# the extended one) with the small release-built client in bench/wire-client.
 # Needs: the release binary (cargo build --release), PostgreSQL 15 server
 # binaries (Debian postgresql-15), the client venv of .ci/clients.
 # Usage: bench/wire_vs_postgres.sh [ROWS]
@@ -46,4 +48,7 @@ psql_pg -c "CREATE TABLE telco_customers ($cols)"
 psql_pg -c "\\copy telco_customers FROM '$work/telco.csv' WITH (FORMAT csv)"
 psql_pg -c "CREATE TABLE bench_rows AS SELECT t.* FROM telco_customers t, generate_series(1, $reps) g"
 echo "rows: $rows; Augur $("$augur" --version 2>/dev/null || echo binary "$augur"); $("$pgbin/postgres" --version)"
+client_target="${WIRE_CLIENT_TARGET:-$HOME/.cache/augur-wire-client}"
+CARGO_TARGET_DIR="$client_target" cargo build --release --quiet --manifest-path bench/wire-client/Cargo.toml
 "$venv/bin/python" bench/wire_stream.py "$aport" "$pport" "$rows"
+"$client_target/release/augur-wire-client-bench" "$aport" "$pport" "$rows"
