@@ -59,13 +59,7 @@ fn reorder(
     params: &[Param],
     args: Vec<FunctionArg>,
 ) -> Result<Vec<FunctionArg>, SqlError> {
-    let names = || {
-        params
-            .iter()
-            .map(|p| p.name)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = || params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ");
     let mut slots: Vec<Option<FunctionArgExpr>> = vec![None; params.len()];
     let mut named_seen = false;
     for (i, a) in args.into_iter().enumerate() {
@@ -80,7 +74,11 @@ fn reorder(
                 if i >= slots.len() {
                     return Err(SqlError::new(
                         "42883",
-                        format!("{function} takes at most {} arguments ({})", params.len(), names()),
+                        format!(
+                            "{function} takes at most {} arguments ({})",
+                            params.len(),
+                            names()
+                        ),
                     ));
                 }
                 slots[i] = Some(e);
@@ -96,7 +94,11 @@ fn reorder(
                 let Some(at) = params.iter().position(|p| p.name == key) else {
                     return Err(SqlError::new(
                         "42883",
-                        format!("{function} has no parameter \"{}\"; its parameters: {}", name.value, names()),
+                        format!(
+                            "{function} has no parameter \"{}\"; its parameters: {}",
+                            name.value,
+                            names()
+                        ),
                     ));
                 };
                 if slots[at].is_some() {
@@ -110,7 +112,9 @@ fn reorder(
             other => {
                 return Err(SqlError::new(
                     "42601",
-                    format!("{function}: unsupported argument {other}; use parameter_name => value"),
+                    format!(
+                        "{function}: unsupported argument {other}; use parameter_name => value"
+                    ),
                 ));
             }
         }
@@ -133,7 +137,11 @@ fn reorder(
             (None, None) => {
                 return Err(SqlError::new(
                     "42883",
-                    format!("{function}: missing argument {} (parameters: {})", p.name, names()),
+                    format!(
+                        "{function}: missing argument {} (parameters: {})",
+                        p.name,
+                        names()
+                    ),
                 ));
             }
         };
@@ -168,7 +176,8 @@ mod tests {
         assert_eq!(e.sqlstate, "42883");
         assert!(e.message.contains("no parameter \"k\""), "{}", e.message);
         assert_eq!(
-            err("SELECT * FROM vector_search('t', 'v', ARRAY[1.0], top_k => 3, top_k => 4)").sqlstate,
+            err("SELECT * FROM vector_search('t', 'v', ARRAY[1.0], top_k => 3, top_k => 4)")
+                .sqlstate,
             "42601"
         );
         assert_eq!(

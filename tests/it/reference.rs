@@ -844,10 +844,17 @@ async fn pca_rank_deficient_matches_scikit_learn() {
             &format!("ratio {i}"),
         );
         assert!(ev.value(i) >= 0.0 && ratio.value(i) >= 0.0);
-        assert!(cumulative.value(i) <= 1.0, "cumulative {}", cumulative.value(i));
+        assert!(
+            cumulative.value(i) <= 1.0,
+            "cumulative {}",
+            cumulative.value(i)
+        );
     }
     let rank = want["rank"].as_u64().unwrap() as usize;
-    assert!((rank..k).all(|i| ev.value(i) == 0.0), "degenerate components have variance 0");
+    assert!(
+        (rank..k).all(|i| ev.value(i) == 0.0),
+        "degenerate components have variance 0"
+    );
     // ml_evaluate over a query: the share of its variance the components keep
     let m = e
         .query(&format!(

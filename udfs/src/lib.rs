@@ -101,13 +101,15 @@ pub fn register_all(ctx: &SessionContext, store: Arc<dyn ModelStore>) {
     );
     udtf(
         "ml_tune",
-        const { &[
-            req("model"),
-            req("query"),
-            req("options"),
-            req("search_space"),
-            opt("tuning"),
-        ] },
+        const {
+            &[
+                req("model"),
+                req("query"),
+                req("options"),
+                req("search_space"),
+                opt("tuning"),
+            ]
+        },
         ml::ml_tune::ml_tune(store.clone()),
     );
     udtf(

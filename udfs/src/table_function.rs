@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn signatures_show_optional_parameters() {
         static P: [Param; 4] = [req("a"), req("b"), opt_default("c", "1"), opt("d")];
-        assert_eq!(checked("f", &P, Arc::new(Nothing)).signature(), "f(a, b [, c [, d]])");
+        assert_eq!(
+            checked("f", &P, Arc::new(Nothing)).signature(),
+            "f(a, b [, c [, d]])"
+        );
         static Q: [Param; 1] = [opt("c")];
         assert_eq!(checked("g", &Q, Arc::new(Nothing)).signature(), "g([c])");
     }

@@ -99,7 +99,10 @@ pub fn distances<T: Copy + Into<f64>>(
     kind: DistanceType,
     out: &mut Vec<f64>,
 ) {
-    assert!(dim > 0 && q.len() == dim, "query and rows differ in dimension");
+    assert!(
+        dim > 0 && q.len() == dim,
+        "query and rows differ in dimension"
+    );
     let q_norm = q.iter().map(|v| v * v).sum::<f64>().sqrt();
     out.extend(
         values
@@ -111,12 +114,7 @@ pub fn distances<T: Copy + Into<f64>>(
 /// Indices of the (at most) `k` smallest values of `d` whose index `keep`
 /// accepts and that are below `below` (when given), in no particular order.
 /// NaN distances are never selected.
-pub fn smallest(
-    d: &[f64],
-    k: usize,
-    below: Option<f64>,
-    keep: impl Fn(usize) -> bool,
-) -> Vec<u32> {
+pub fn smallest(d: &[f64], k: usize, below: Option<f64>, keep: impl Fn(usize) -> bool) -> Vec<u32> {
     let mut idx: Vec<u32> = (0..d.len() as u32)
         .filter(|&i| {
             let v = d[i as usize];
@@ -186,11 +184,18 @@ mod tests {
     }
 
     fn parse_all() -> usize {
-        ["EUCLIDEAN", "cosine", "Dot_Product", "l2", "inner_product", "x"]
-            .iter()
-            .filter_map(|s| DistanceType::parse(s))
-            .map(|d| d.name())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
+        [
+            "EUCLIDEAN",
+            "cosine",
+            "Dot_Product",
+            "l2",
+            "inner_product",
+            "x",
+        ]
+        .iter()
+        .filter_map(|s| DistanceType::parse(s))
+        .map(|d| d.name())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
     }
 }

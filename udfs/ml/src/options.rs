@@ -712,7 +712,10 @@ mod tests {
                 "model_type=kmeans, transform=[min_max_scaler(tenure)",
                 "unclosed '['",
             ),
-            ("model_type=kmeans, transform=[min_max_scaler(tenure]", "']' without"),
+            (
+                "model_type=kmeans, transform=[min_max_scaler(tenure]",
+                "']' without",
+            ),
             ("model_type='kmeans", "unclosed quote"),
             ("model_type=kmeans]", "']' without"),
         ] {

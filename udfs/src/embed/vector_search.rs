@@ -51,9 +51,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, RecordBatch, RecordBatchOptions,
 };
 use datafusion::arrow::compute::{interleave_record_batch, take_record_batch};
-use datafusion::arrow::datatypes::{
-    DataType, Field, Float32Type, Float64Type, Schema, SchemaRef,
-};
+use datafusion::arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::tree_node::TreeNode;
 use datafusion::common::{DFSchema, ScalarValue, TableReference};
@@ -178,7 +176,9 @@ fn query_value_arg(e: &Expr) -> Result<QueryValue> {
         if !is_float_vector(&t) {
             return Err(sql_err(
                 sqlstate::DATATYPE_MISMATCH,
-                format!("{NAME}: query_value must be a float4[] or float8[] vector, the subquery returns {t}"),
+                format!(
+                    "{NAME}: query_value must be a float4[] or float8[] vector, the subquery returns {t}"
+                ),
             ));
         }
         return Ok(QueryValue::Subquery(sq.subquery.clone()));
@@ -203,14 +203,18 @@ fn query_value_arg(e: &Expr) -> Result<QueryValue> {
     if e.exists(|x| Ok(matches!(x, Expr::Placeholder(_))))? {
         return Err(sql_err(
             sqlstate::FEATURE_NOT_SUPPORTED,
-            format!("{NAME}: query_value cannot be a parameter ($1); write the vector (or embed('…')) into the statement"),
+            format!(
+                "{NAME}: query_value cannot be a parameter ($1); write the vector (or embed('…')) into the statement"
+            ),
         ));
     }
     let t = e.get_type(&DFSchema::empty())?;
     if !is_float_vector(&t) {
         return Err(sql_err(
             sqlstate::DATATYPE_MISMATCH,
-            format!("{NAME}: query_value must be a float4[] or float8[] vector (such as embed('text')), got {t}"),
+            format!(
+                "{NAME}: query_value must be a float4[] or float8[] vector (such as embed('text')), got {t}"
+            ),
         ));
     }
     Ok(QueryValue::Constant(e.clone()))
@@ -225,9 +229,11 @@ impl TableFunctionImpl for VectorSearch {
             "'review_vectors' or 'SELECT id, embedding FROM review_vectors'",
         )?;
         let column = text_arg(exprs.get(1), "column_to_search", "'embedding'")?;
-        let query = query_value_arg(exprs.get(2).ok_or_else(|| {
-            invalid(format!("{NAME}: query_value is missing"))
-        })?)?;
+        let query = query_value_arg(
+            exprs
+                .get(2)
+                .ok_or_else(|| invalid(format!("{NAME}: query_value is missing")))?,
+        )?;
         let k = top_k_arg(exprs.get(3))?;
         let kind = distance_type_arg(exprs.get(4))?;
         let state = session_state(args.session())?;
@@ -249,7 +255,11 @@ impl TableFunctionImpl for VectorSearch {
                 sqlstate::UNDEFINED_COLUMN,
                 format!(
                     "{NAME}: '{base}' has no column \"{column}\" (its vector columns: {})",
-                    if vectors.is_empty() { "none".to_string() } else { vectors.join(", ") }
+                    if vectors.is_empty() {
+                        "none".to_string()
+                    } else {
+                        vectors.join(", ")
+                    }
                 ),
             ));
         };
@@ -265,7 +275,9 @@ impl TableFunctionImpl for VectorSearch {
         if base_schema.fields().iter().any(|f| f.name() == "distance") {
             return Err(sql_err(
                 "42701",
-                format!("{NAME}: '{base}' already has a column \"distance\"; rename it in a query, e.g. 'SELECT *, distance AS old_distance …' without the original"),
+                format!(
+                    "{NAME}: '{base}' already has a column \"distance\"; rename it in a query, e.g. 'SELECT *, distance AS old_distance …' without the original"
+                ),
             ));
         }
         let mut fields: Vec<Field> = base_schema
@@ -331,9 +343,7 @@ impl TableProvider for VectorSearchTable {
             QueryValue::Constant(e) => {
                 PlannedQuery::Constant(state.create_physical_expr(e.clone(), &DFSchema::empty())?)
             }
-            QueryValue::Subquery(p) => {
-                PlannedQuery::Subquery(state.create_physical_plan(p).await?)
-            }
+            QueryValue::Subquery(p) => PlannedQuery::Subquery(state.create_physical_plan(p).await?),
         };
         let part = Arc::new(SearchPartition {
             schema: self.schema.clone(),
@@ -437,7 +447,9 @@ impl Search {
                 if rows > 1 {
                     return Err(sql_err(
                         "21000",
-                        format!("{NAME}: more than one row returned by the query_value subquery ({rows})"),
+                        format!(
+                            "{NAME}: more than one row returned by the query_value subquery ({rows})"
+                        ),
                     ));
                 }
                 match batches.iter().find(|b| b.num_rows() == 1) {
@@ -455,7 +467,9 @@ impl Search {
         if self.kind == DistanceType::Cosine && q.iter().all(|v| *v == 0.0) {
             return Err(sql_err(
                 sqlstate::DATA_EXCEPTION,
-                format!("{NAME}: the query vector is all zeros, so its COSINE distance is undefined"),
+                format!(
+                    "{NAME}: the query vector is all zeros, so its COSINE distance is undefined"
+                ),
             ));
         }
         Ok(q)
@@ -481,7 +495,8 @@ impl Search {
         }
         let mut all = Best::new(self.k);
         while let Some(r) = tasks.join_next().await {
-            let (batch, d) = r.map_err(|e| DataFusionError::Execution(format!("{NAME}: {e}")))??;
+            let (batch, d) =
+                r.map_err(|e| DataFusionError::Execution(format!("{NAME}: {e}")))??;
             if let Some(batch) = batch {
                 all.push(batch, &d, &[])?;
             }
@@ -590,7 +605,10 @@ impl Best {
         let kept = if idx.len() == batch.num_rows() {
             batch
         } else {
-            take_record_batch(&batch, &datafusion::arrow::array::UInt32Array::from(idx.clone()))?
+            take_record_batch(
+                &batch,
+                &datafusion::arrow::array::UInt32Array::from(idx.clone()),
+            )?
         };
         self.distances
             .push(idx.iter().map(|&i| d[i as usize]).collect());

@@ -55,7 +55,13 @@ pub fn fit(x: &Array2<f64>, k: usize) -> Result<Fitted> {
         .collect();
     let explained_variance_ratio: Vec<f64> = explained_variance
         .iter()
-        .map(|v| if total > 0.0 { (v / total).min(1.0) } else { 0.0 })
+        .map(|v| {
+            if total > 0.0 {
+                (v / total).min(1.0)
+            } else {
+                0.0
+            }
+        })
         .collect();
     // rounding can still leave the kept ratios a few ulps over 1
     let sum: f64 = explained_variance_ratio.iter().sum();
@@ -223,7 +229,11 @@ mod tests {
         // orthonormal components
         for a in 0..3 {
             for b in 0..3 {
-                let dot: f64 = f.components[a].iter().zip(&f.components[b]).map(|(p, q)| p * q).sum();
+                let dot: f64 = f.components[a]
+                    .iter()
+                    .zip(&f.components[b])
+                    .map(|(p, q)| p * q)
+                    .sum();
                 assert!((dot - if a == b { 1.0 } else { 0.0 }).abs() < 1e-9);
             }
         }
