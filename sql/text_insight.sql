@@ -84,7 +84,7 @@ LIMIT 5;
 -- The same search with vector_search (BigQuery's VECTOR_SEARCH): the table's
 -- columns plus a distance (COSINE: 1 - similarity), nearest first, without
 -- sorting the whole table.
-SELECT s.id, round(s.distance, 3) AS distance, r.review
+SELECT s.id, round(s.distance, 3) AS cosine_distance, r.review
 FROM vector_search('review_vectors', 'embedding', embed('my order was not delivered on time'),
                    top_k => 5, distance_type => 'COSINE') s
 JOIN reviews r USING (id)
@@ -92,7 +92,7 @@ ORDER BY s.distance;
 
 -- Reviews like review 18 (a broken jar): the query vector can be a stored
 -- one; the review itself comes first at distance 0.
-SELECT s.id, round(s.distance, 3) AS distance, r.review
+SELECT s.id, round(s.distance, 3) AS cosine_distance, r.review
 FROM vector_search('review_vectors', 'embedding',
                    (SELECT embedding FROM review_vectors WHERE id = 18),
                    top_k => 4, distance_type => 'COSINE') s
