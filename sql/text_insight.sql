@@ -1,5 +1,6 @@
 -- Text insight walkthrough: embed customer reviews, find the reviews most
--- similar to a complaint, and cluster the reviews into themes.
+-- similar to a complaint (ORDER BY a similarity, or vector_search), and
+-- cluster the reviews into themes.
 --
 -- Needs the embedding model: run scripts/fetch-embed-model once (the README's
 -- run command does), then: psql -h 127.0.0.1 -p 5433 -d augur -f sql/text_insight.sql
@@ -79,6 +80,24 @@ SELECT r.id,
 FROM review_vectors v JOIN reviews r USING (id)
 ORDER BY similarity DESC
 LIMIT 5;
+
+-- The same search with vector_search (BigQuery's VECTOR_SEARCH): the table's
+-- columns plus a distance (COSINE: 1 - similarity), nearest first, without
+-- sorting the whole table.
+SELECT s.id, round(s.distance, 3) AS cosine_distance, r.review
+FROM vector_search('review_vectors', 'embedding', embed('my order was not delivered on time'),
+                   top_k => 5, distance_type => 'COSINE') s
+JOIN reviews r USING (id)
+ORDER BY s.distance;
+
+-- Reviews like review 18 (a broken jar): the query vector can be a stored
+-- one; the review itself comes first at distance 0.
+SELECT s.id, round(s.distance, 3) AS cosine_distance, r.review
+FROM vector_search('review_vectors', 'embedding',
+                   (SELECT embedding FROM review_vectors WHERE id = 18),
+                   top_k => 4, distance_type => 'COSINE') s
+JOIN reviews r USING (id)
+ORDER BY s.distance;
 
 -- ---------------------------------------------------------------------------
 -- 4. Themes: k-means on the embeddings (a vector column is used as one

@@ -100,6 +100,24 @@ fn arrow(a: &ArrowError) -> SqlError {
 }
 
 fn schema(s: &SchemaError) -> SqlError {
+    if let SchemaError::FieldNotFound {
+        field,
+        valid_fields,
+    } = s
+    {
+        // PostgreSQL's wording; the valid columns without the internal alias
+        // of a CREATE MODEL … TRANSFORM query
+        let shown = |c: &datafusion::common::Column| match &c.relation {
+            Some(r) if r.table() == crate::sql::TRANSFORM_INPUT => c.name.clone(),
+            _ => c.flat_name(),
+        };
+        let mut message = format!("column \"{}\" does not exist", shown(field));
+        if !valid_fields.is_empty() {
+            let valid: Vec<String> = valid_fields.iter().map(shown).collect();
+            message.push_str(&format!("; valid columns: {}", valid.join(", ")));
+        }
+        return SqlError::new("42703", message);
+    }
     let code = match s {
         SchemaError::FieldNotFound { .. } => "42703",
         SchemaError::AmbiguousReference { .. } => "42702",

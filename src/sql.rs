@@ -27,8 +27,11 @@ use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser
 
 use crate::errors::SqlError;
 
+mod named_args;
 mod rewrites;
 mod transform;
+
+pub use transform::TRANSFORM_INPUT;
 
 /// Parses one or more `;`-separated statements.
 pub struct SqlParser {
@@ -105,6 +108,7 @@ impl SqlParser {
         }
         for st in &mut out {
             rewrites::postgres_compat(st);
+            named_args::to_positional(st)?;
         }
         Ok(out)
     }

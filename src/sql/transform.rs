@@ -34,6 +34,10 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 use super::syntax;
 use crate::errors::SqlError;
 
+/// The alias of the training query inside the query a `TRANSFORM` clause
+/// builds; error messages leave it out (see `errors`).
+pub const TRANSFORM_INPUT: &str = "transform_input";
+
 /// A parsed `TRANSFORM (…)` clause.
 #[derive(Debug, Default)]
 pub struct TransformClause {
@@ -101,7 +105,7 @@ impl TransformClause {
         }
         let list: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
         format!(
-            "SELECT {} FROM ({query}) AS transform_input",
+            "SELECT {} FROM ({query}) AS {TRANSFORM_INPUT}",
             list.join(", ")
         )
     }

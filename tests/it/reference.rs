@@ -804,3 +804,83 @@ async fn pca_explained_variance_matches_scikit_learn() {
         );
     }
 }
+
+/// PCA on rank-deficient input (collinear numbers, one-hot groups): every
+/// component scikit-learn returns, zero variance for the degenerate ones,
+/// ratios summing to at most 1 (tests/reference/pca_rank_reference.py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pca_rank_deficient_matches_scikit_learn() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/pca_rank_reference.json"
+    );
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let e = engine(dir.path()).await;
+    let select = "SELECT tenure, 2 * tenure AS tenure2, monthly_charges, contract, payment_method FROM telco_customers";
+    e.query(&format!(
+        "CREATE MODEL p_rank OPTIONS (model_type = 'pca') AS {select}"
+    ))
+    .await
+    .unwrap();
+    let b = e
+        .query("SELECT eigenvalue, explained_variance_ratio, cumulative_explained_variance_ratio FROM ml_principal_component_info('p_rank') ORDER BY principal_component_id")
+        .await
+        .unwrap();
+    let b = datafusion::arrow::compute::concat_batches(&b[0].schema(), &b).unwrap();
+    let k = want["encoded_features"].as_u64().unwrap() as usize;
+    assert_eq!(b.num_rows(), k, "all min(rows, features) components");
+    let ev = b.column(0).as_primitive::<Float64Type>();
+    let ratio = b.column(1).as_primitive::<Float64Type>();
+    let cumulative = b.column(2).as_primitive::<Float64Type>();
+    let largest = want["explained_variance"][0].as_f64().unwrap();
+    for i in 0..k {
+        let w = want["explained_variance"][i].as_f64().unwrap();
+        check_close(ev.value(i), w, 1e-9 * largest, &format!("eigenvalue {i}"));
+        check_close(
+            ratio.value(i),
+            want["explained_variance_ratio"][i].as_f64().unwrap(),
+            1e-9,
+            &format!("ratio {i}"),
+        );
+        assert!(ev.value(i) >= 0.0 && ratio.value(i) >= 0.0);
+        assert!(
+            cumulative.value(i) <= 1.0,
+            "cumulative {}",
+            cumulative.value(i)
+        );
+    }
+    let rank = want["rank"].as_u64().unwrap() as usize;
+    assert!(
+        (rank..k).all(|i| ev.value(i) == 0.0),
+        "degenerate components have variance 0"
+    );
+    // ml_evaluate over a query: the share of its variance the components keep
+    let m = e
+        .query(&format!(
+            "SELECT * FROM ml_evaluate('p_rank', '{}')",
+            select.replace('\'', "''")
+        ))
+        .await
+        .unwrap();
+    let all = metric(&m, "explained_variance_ratio");
+    assert!(all <= 1.0 && all > 1.0 - 1e-9, "{all}");
+    e.query(&format!(
+        "CREATE MODEL p_two OPTIONS (model_type = 'pca', num_principal_components = 2) AS {select}"
+    ))
+    .await
+    .unwrap();
+    let m = e
+        .query(&format!(
+            "SELECT * FROM ml_evaluate('p_two', '{}')",
+            select.replace('\'', "''")
+        ))
+        .await
+        .unwrap();
+    check_close(
+        metric(&m, "explained_variance_ratio"),
+        want["total_explained_variance_ratio_2"].as_f64().unwrap(),
+        1e-9,
+        "two components' ratio on the training rows",
+    );
+}

@@ -11,6 +11,7 @@
 //! instantiated here.
 
 pub mod data;
+pub mod distance;
 pub mod encoder;
 pub mod error;
 pub mod kmeans;

@@ -204,7 +204,10 @@ const FOREST_OPTIONS: &[&str] = &["num_parallel_tree", "subsample", "colsample_b
 
 impl TrainOptions {
     /// Parses `key = value, key = value` text (values may be quoted with `'`).
+    /// Errors: 22023 an unknown or repeated option, a part without `=`, or
+    /// an unclosed `[`, `(` or quote (or a stray `]`/`)`).
     pub fn parse(text: &str) -> Result<Self> {
+        check_balanced(text)?;
         let mut raw = BTreeMap::new();
         for part in split_top_level(text) {
             let part = part.trim();
@@ -446,6 +449,42 @@ impl TrainOptions {
     }
 }
 
+/// 22023 when `text` has an unclosed `[`, `(` or quote, or a closing
+/// bracket without its opening one (quotes respected).
+fn check_balanced(text: &str) -> Result<()> {
+    let mut open: Vec<char> = Vec::new();
+    let mut quote = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '(') => open.push(c),
+            (None, ']' | ')') => {
+                let want = if c == ']' { '[' } else { '(' };
+                if open.pop() != Some(want) {
+                    return Err(MlError::invalid(format!(
+                        "options: '{c}' without a matching '{want}' in: {text}"
+                    )));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(q) = quote {
+        return Err(MlError::invalid(format!(
+            "options: unclosed quote {q} in: {text}"
+        )));
+    }
+    if let Some(c) = open.pop() {
+        let close = if c == '[' { ']' } else { ')' };
+        return Err(MlError::invalid(format!(
+            "options: unclosed '{c}' (add the closing '{close}') in: {text}"
+        )));
+    }
+    Ok(())
+}
+
 /// Splits `key=value, key=value` at the commas outside brackets, parentheses
 /// and quotes, so a value may be a list (`transform=[f(a, 1), g(b)]`).
 fn split_top_level(text: &str) -> Vec<&str> {
@@ -664,6 +703,29 @@ mod tests {
         assert_eq!(e.sqlstate, "22023");
         let e = TrainOptions::parse("model_type=tree").unwrap_err();
         assert!(e.message.contains("kmeans"));
+    }
+
+    #[test]
+    fn unbalanced_brackets_and_quotes_are_errors() {
+        for (text, want) in [
+            (
+                "model_type=kmeans, transform=[min_max_scaler(tenure)",
+                "unclosed '['",
+            ),
+            (
+                "model_type=kmeans, transform=[min_max_scaler(tenure]",
+                "']' without",
+            ),
+            ("model_type='kmeans", "unclosed quote"),
+            ("model_type=kmeans]", "']' without"),
+        ] {
+            let e = TrainOptions::parse(text).unwrap_err();
+            assert_eq!(e.sqlstate, "22023", "{text}");
+            assert!(e.message.contains(want), "{text}: {}", e.message);
+        }
+        // brackets inside quotes do not count
+        let o = TrainOptions::parse("model_type=kmeans, transform=[imputer(x, '[')]");
+        assert!(o.is_ok() || !o.unwrap_err().message.contains("unclosed"));
     }
 
     #[test]

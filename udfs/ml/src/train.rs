@@ -502,27 +502,7 @@ fn fit_split(
                 ));
             }
             let fitted = crate::zoo::dbscan::fit(&x_fit, opts.zoo.eps, opts.zoo.min_samples)?;
-            let clusters: BTreeSet<usize> = fitted
-                .labels
-                .iter()
-                .copied()
-                .filter(|c| *c != crate::model::NOISE)
-                .collect();
-            let noise = fitted
-                .labels
-                .iter()
-                .filter(|c| **c == crate::model::NOISE)
-                .count();
-            insert(
-                &mut model.metrics,
-                "num_clusters",
-                Some(clusters.len() as f64),
-            );
-            insert(
-                &mut model.metrics,
-                "noise_fraction",
-                Some(noise as f64 / n_train as f64),
-            );
+            model.metrics = dbscan_metrics(&x_fit, &fitted.labels);
             model.parameters = Parameters::Dbscan {
                 eps: opts.zoo.eps,
                 core_samples: fitted.core_samples,
@@ -755,6 +735,41 @@ fn permuted<T: Copy>(values: &[T], order: &[usize]) -> Array1<T> {
 }
 
 /// Records a metric when it is defined (and finite: JSON has no NaN).
+/// DBSCAN's metrics over rows `x` with cluster ids `labels` (`NOISE` for
+/// noise): `num_clusters` (distinct clusters), `noise_fraction`, and
+/// `silhouette` of the non-noise rows (the first `SILHOUETTE_SAMPLE` of
+/// them; absent with fewer than two clusters), as k-means reports it.
+fn dbscan_metrics(x: &Array2<f64>, labels: &[usize]) -> BTreeMap<String, f64> {
+    let mut m = BTreeMap::new();
+    let clusters: BTreeSet<usize> = labels
+        .iter()
+        .copied()
+        .filter(|c| *c != crate::model::NOISE)
+        .collect();
+    let noise = labels.iter().filter(|c| **c == crate::model::NOISE).count();
+    insert(&mut m, "num_clusters", Some(clusters.len() as f64));
+    if !labels.is_empty() {
+        insert(
+            &mut m,
+            "noise_fraction",
+            Some(noise as f64 / labels.len() as f64),
+        );
+    }
+    let dense: BTreeMap<usize, usize> = clusters.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+    let rows: Vec<usize> = (0..labels.len())
+        .filter(|i| labels[*i] != crate::model::NOISE)
+        .take(SILHOUETTE_SAMPLE)
+        .collect();
+    let sample = x.select(Axis(0), &rows);
+    let sample_labels: Vec<usize> = rows.iter().map(|i| dense[&labels[*i]]).collect();
+    insert(
+        &mut m,
+        "silhouette",
+        metrics::silhouette(sample.view(), &sample_labels),
+    );
+    m
+}
+
 fn insert(map: &mut BTreeMap<String, f64>, key: &str, value: Option<f64>) {
     if let Some(v) = value.filter(|v| v.is_finite()) {
         map.insert(key.to_string(), v);
@@ -923,14 +938,15 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
         }
         _ if matches!(model.parameters, Parameters::Dbscan { .. }) => {
             if let Prediction::Clusters { cluster, .. } = model.predict_encoded(&x)? {
-                let noise = cluster
-                    .iter()
-                    .filter(|c| **c == crate::model::NOISE)
-                    .count();
+                m = dbscan_metrics(&x, &cluster);
+            }
+        }
+        (_, _) if matches!(model.parameters, Parameters::Pca { .. }) => {
+            if let Parameters::Pca { components, .. } = &model.parameters {
                 insert(
                     &mut m,
-                    "noise_fraction",
-                    Some(noise as f64 / x.nrows() as f64),
+                    "explained_variance_ratio",
+                    crate::zoo::pca::explained_variance_ratio(&x, components),
                 );
             }
         }

@@ -1,5 +1,5 @@
 //! Text embeddings and vector functions: `embed`, `cosine_similarity`,
-//! `inner_product`, `l2_distance`. The transformer itself lives in the
+//! `inner_product`, `l2_distance`, and the `vector_search` table function. The transformer itself lives in the
 //! `augur-embed` crate (candle + tokenizers).
 
 pub mod cosine_similarity;
@@ -7,6 +7,7 @@ pub mod cosine_similarity;
 pub mod embed;
 pub mod inner_product;
 pub mod l2_distance;
+pub mod vector_search;
 pub mod vectors;
 
 use datafusion::logical_expr::ScalarUDF;

@@ -9,7 +9,7 @@
 //!   1)`: scikit-learn's `explained_variance_`), `explained_variance_ratio
 //!   float8` (its share of the total variance of the encoded features:
 //!   scikit-learn's `explained_variance_ratio_`) and
-//!   `cumulative_explained_variance_ratio float8`. Never NULL.
+//!   `cumulative_explained_variance_ratio float8` (at most 1). Never NULL.
 //! - Errors: 42704 unknown model; 22023 for a model that is not `pca`.
 //!
 //! Example: `SELECT * FROM ml_principal_component_info('customer_pca')`
@@ -70,7 +70,8 @@ impl TableFunctionImpl for MlPrincipalComponentInfo {
             .iter()
             .scan(0.0, |acc, r| {
                 *acc += r;
-                Some(*acc)
+                // the ratios sum to at most 1; summation order can add an ulp
+                Some(f64::min(*acc, 1.0))
             })
             .collect();
         let batch = RecordBatch::try_new(
