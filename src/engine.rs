@@ -99,7 +99,12 @@ impl EngineBuilder {
         if let Some(n) = self.target_partitions {
             config = config.with_target_partitions(n);
         }
-        let ctx = SessionContext::new_with_config(config);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(crate::yield_points::YieldInJoins))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let registry = Arc::new(
             ModelRegistry::open(&model_dir).map_err(|e| SqlError::new(e.sqlstate, e.message))?,
         );

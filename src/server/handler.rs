@@ -17,12 +17,13 @@ use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{DescribePortalResponse, FieldInfo, Response, Tag};
+use pgwire::api::results::{DescribePortalResponse, FieldInfo, Response, SendableRowStream, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, ErrorHandler, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::data::DataRow;
 use pgwire::messages::extendedquery::Execute;
 use pgwire::types::format::FormatOptions;
 
@@ -153,11 +154,53 @@ async fn with_cancel<C: ClientInfo>(client: &C, response: Response) -> Response 
     }
 }
 
+/// Polls `rows` in a task of its own and hands them over in chunks, so the
+/// connection's task stays free to see a cancel request however long one
+/// poll of the query takes (a CPU-bound join or aggregation). Dropping the
+/// returned stream (a cancel, a closed portal, a dropped connection) aborts
+/// the task and with it the query, at the query's next yield. A panic in the
+/// query ends the stream with XX000 instead of truncating the result.
+fn polled_apart(rows: SendableRowStream) -> SendableRowStream {
+    use futures::StreamExt;
+    struct Task(tokio::task::JoinHandle<()>);
+    impl Drop for Task {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    const CHUNK_ROWS: usize = 1024;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<PgWireResult<DataRow>>>(4);
+    let task = Task(tokio::spawn(async move {
+        let mut chunks = rows.ready_chunks(CHUNK_ROWS);
+        while let Some(chunk) = chunks.next().await {
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    }));
+    Box::pin(
+        futures::stream::unfold(Some((rx, task)), |state| async move {
+            let (mut rx, mut task) = state?;
+            match rx.recv().await {
+                Some(chunk) => Some((futures::stream::iter(chunk), Some((rx, task)))),
+                None => match (&mut task.0).await {
+                    Err(e) if e.is_panic() => Some((
+                        futures::stream::iter(vec![Err(to_pg(SqlError::new(
+                            "XX000",
+                            "internal error: the query failed unexpectedly",
+                        )))]),
+                        None,
+                    )),
+                    _ => None,
+                },
+            }
+        })
+        .flatten(),
+    )
+}
+
 /// Ends a result stream with error 57014 when the cancel signal comes.
-fn cancellable(
-    rows: pgwire::api::results::SendableRowStream,
-    signal: CancelSignal,
-) -> pgwire::api::results::SendableRowStream {
+fn cancellable(rows: SendableRowStream, signal: CancelSignal) -> SendableRowStream {
     use futures::{FutureExt, StreamExt};
     let done = signal.clone();
     Box::pin(
@@ -235,6 +278,7 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
 ) -> PgWireResult<pgwire::api::results::QueryResponse> {
     let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
     let mut response = df::encode_dataframe(frame, format, Some(options)).await?;
+    response.data_rows = polled_apart(response.data_rows);
     if let Some(names) = super::names::pg_column_names(statement) {
         let fields = (*response.row_schema).clone();
         response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
