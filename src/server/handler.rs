@@ -309,6 +309,21 @@ fn untyped_as_text(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
         .collect()
 }
 
+/// Moves the session's transaction status as `response` does. pgwire sets
+/// it only after the whole simple query, so the later statements of
+/// `BEGIN; DECLARE …` would see the status from before the `BEGIN`.
+fn track_transaction<C: ClientInfo>(client: &mut C, response: &Response) {
+    use pgwire::messages::response::TransactionStatus as S;
+    let now = client.transaction_status();
+    let next = match (response, now) {
+        (Response::TransactionStart(_), S::Idle) => S::Transaction,
+        (Response::TransactionEnd(_), _) => S::Idle,
+        (Response::Error(_), S::Transaction) => S::Error,
+        _ => now,
+    };
+    client.set_transaction_status(next);
+}
+
 #[async_trait]
 impl SimpleQueryHandler for AugurHandler {
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
@@ -331,6 +346,9 @@ impl SimpleQueryHandler for AugurHandler {
         let mut results = Vec::with_capacity(statements.len());
         let last = statements.len() - 1;
         'statements: for (i, statement) in statements.into_iter().enumerate() {
+            if let Some(previous) = results.last() {
+                track_transaction(client, previous);
+            }
             if let Some(tag) = no_op_tag(&statement) {
                 results.push(Response::Execution(Tag::new(&tag)));
                 continue;
