@@ -246,3 +246,37 @@ async fn preprocessing_arrays_and_structs_reach_the_client() {
     assert_eq!(idx.get::<_, i64>(0), 2);
     server.stop().await;
 }
+
+/// PostgreSQL's text cannot hold a NUL byte (it refuses `chr(0)` and
+/// `E'\0'` with 22021 / 54000); a value that has one is answered with 22021
+/// instead of reaching a driver that reads text as C strings. The connection
+/// stays usable and rows before it are unaffected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_with_a_nul_byte_is_an_error_not_a_broken_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    for sql in [
+        "SELECT 'a' || arrow_cast(chr(0), 'Utf8') || 'b' AS t",
+        "SELECT concat('x', chr(0)) AS t",
+    ] {
+        let err = client.simple_query(sql).await.expect_err(sql);
+        assert_eq!(code(&err), "22021", "{sql}");
+        assert_eq!(
+            err.as_db_error().unwrap().message(),
+            "invalid byte sequence for encoding \"UTF8\": 0x00"
+        );
+        // the extended protocol, text and binary results alike
+        let err = client.query(sql, &[]).await.expect_err(sql);
+        assert_eq!(code(&err), "22021", "{sql}");
+    }
+    // other control characters are fine, as in PostgreSQL
+    let row = client
+        .query_one("SELECT concat('a', chr(1), 'b') AS t", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "a\u{1}b");
+    let row = client.query_one("SELECT 'fine' AS t", &[]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "fine");
+    server.stop().await;
+}
