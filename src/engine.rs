@@ -139,7 +139,7 @@ impl EngineBuilder {
             ctx,
             catalog,
             registry,
-            parser: SqlParser::new(),
+            parser: Arc::new(SqlParser::new()),
         })
     }
 }
@@ -149,12 +149,25 @@ pub struct Engine {
     ctx: SessionContext,
     catalog: Arc<TableCatalog>,
     registry: Arc<ModelRegistry>,
-    parser: SqlParser,
+    parser: Arc<SqlParser>,
 }
 
 impl Engine {
     pub fn builder() -> EngineBuilder {
         EngineBuilder::default()
+    }
+
+    /// An engine for one client session: the same tables, models, functions
+    /// and catalogs (shared, so a table one session creates is there for all),
+    /// with its own copy of the settings, so that `SET datafusion.…` (and SQL
+    /// `PREPARE`) affect only that session, as in PostgreSQL.
+    pub fn for_session(&self) -> Engine {
+        Engine {
+            ctx: SessionContext::new_with_state(self.ctx.state()),
+            catalog: self.catalog.clone(),
+            registry: self.registry.clone(),
+            parser: self.parser.clone(),
+        }
     }
 
     /// The DataFusion session, for registering more tables or functions.

@@ -100,7 +100,10 @@ impl Cursors {
         Some(match statement {
             Statement::Commit { .. } => {
                 // (the transaction hook answers the statement itself)
-                end_transaction(client, client.transaction_status() != TransactionStatus::Error);
+                end_transaction(
+                    client,
+                    client.transaction_status() != TransactionStatus::Error,
+                );
                 return None;
             }
             Statement::Rollback {
@@ -181,8 +184,9 @@ impl Cursors {
                 )));
             }
             let statement = Statement::Query(query.clone());
-            let plan = self.engine.plan(&statement).await.map_err(to_pg)?;
-            let output = self.engine.execute(plan.clone()).await.map_err(to_pg)?;
+            let engine = super::handler::session_engine(&self.engine, client);
+            let plan = engine.plan(&statement).await.map_err(to_pg)?;
+            let output = engine.execute(plan.clone()).await.map_err(to_pg)?;
             let Output::Rows(frame) = output else {
                 return Err(to_pg(SqlError::new(
                     "42601",

@@ -211,6 +211,14 @@ fn cancellable(rows: SendableRowStream, signal: CancelSignal) -> SendableRowStre
     )
 }
 
+/// The engine of `client`'s session (see [`Engine::for_session`]), made on
+/// its first statement.
+pub fn session_engine(engine: &Engine, client: &(impl ClientInfo + ?Sized)) -> Arc<Engine> {
+    client
+        .session_extensions()
+        .get_or_insert_with(|| engine.for_session())
+}
+
 /// Statements Augur accepts without effect (it has no savepoints or
 /// session state to discard), with PostgreSQL's command tag.
 fn no_op_tag(statement: &Statement) -> Option<String> {
@@ -339,7 +347,8 @@ impl SimpleQueryHandler for AugurHandler {
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
     {
         tracing::debug!("simple query: {query}");
-        let statements = self.engine.parse(query).map_err(to_pg)?;
+        let engine = session_engine(&self.engine, client);
+        let statements = engine.parse(query).map_err(to_pg)?;
         if statements.is_empty() {
             return Ok(vec![Response::EmptyQuery]);
         }
@@ -355,7 +364,7 @@ impl SimpleQueryHandler for AugurHandler {
             }
             for hook in &self.hooks {
                 if let Some(r) = hook
-                    .handle_simple_query(&statement, self.engine.session(), client)
+                    .handle_simple_query(&statement, engine.session(), client)
                     .await
                 {
                     match r {
@@ -369,11 +378,11 @@ impl SimpleQueryHandler for AugurHandler {
                 }
             }
             let outcome = async {
-                let plan = self.engine.plan(&statement).await.map_err(to_pg)?;
-                let mut output = self.engine.execute(plan).await.map_err(to_pg)?;
+                let plan = engine.plan(&statement).await.map_err(to_pg)?;
+                let mut output = engine.execute(plan).await.map_err(to_pg)?;
                 if i < last {
                     // finish it before the next statement is planned
-                    output = self.engine.materialize(output).await.map_err(to_pg)?;
+                    output = engine.materialize(output).await.map_err(to_pg)?;
                 }
                 self.respond(client, output, &Format::UnifiedText, &statement)
                     .await
@@ -448,7 +457,8 @@ impl QueryParser for AugurQueryParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut statements = self.engine.parse(sql).map_err(to_pg)?;
+        let engine = session_engine(&self.engine, client);
+        let mut statements = engine.parse(sql).map_err(to_pg)?;
         if statements.len() > 1 {
             return Err(to_pg(SqlError::new(
                 "42601",
@@ -467,13 +477,13 @@ impl QueryParser for AugurQueryParser {
         }
         for hook in &self.hooks {
             if let Some(plan) = hook
-                .handle_extended_parse_query(&statement, self.engine.session(), client)
+                .handle_extended_parse_query(&statement, engine.session(), client)
                 .await
             {
                 return Ok(Some((sql.to_string(), Some((statement, plan?)))));
             }
         }
-        let plan = self.engine.plan(&statement).await.map_err(to_pg)?;
+        let plan = engine.plan(&statement).await.map_err(to_pg)?;
         Ok(Some((sql.to_string(), Some((statement, plan)))))
     }
 
@@ -647,9 +657,10 @@ impl ExtendedQueryHandler for AugurHandler {
             &inferred,
             df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)?,
         );
+        let engine = session_engine(&self.engine, client);
         for hook in &self.hooks {
             if let Some(r) = hook
-                .handle_extended_query(statement, plan, &params, self.engine.session(), client)
+                .handle_extended_query(statement, plan, &params, engine.session(), client)
                 .await
             {
                 return r;
@@ -665,7 +676,7 @@ impl ExtendedQueryHandler for AugurHandler {
             .clone()
             .replace_params_with_values(&params)
             .map_err(to_pg)?;
-        let output = self.engine.execute(plan).await.map_err(to_pg)?;
+        let output = engine.execute(plan).await.map_err(to_pg)?;
         if let Output::Rows(frame) = &output {
             // a model retrained with another label type, or a table replaced,
             // changes the result types the client was told at Describe

@@ -274,7 +274,11 @@ async fn cursors_follow_transaction_blocks_as_postgresql() {
     assert_eq!(
         c.simple(&format!("BEGIN; DECLARE c CURSOR FOR {FIVE}"))
             .await,
-        [complete("BEGIN"), complete("DECLARE CURSOR"), Msg::Ready('T')]
+        [
+            complete("BEGIN"),
+            complete("DECLARE CURSOR"),
+            Msg::Ready('T')
+        ]
     );
     // the scrolling FETCHes and MOVE: feature not supported
     for sql in [
@@ -295,7 +299,10 @@ async fn cursors_follow_transaction_blocks_as_postgresql() {
     let msgs = c.simple("FETCH 1 FROM c").await;
     assert_eq!(msgs[2], complete("FETCH 1"), "{msgs:?}");
     // COMMIT closes the cursor without hold, keeps the one with hold
-    assert_eq!(c.simple("COMMIT").await, [complete("COMMIT"), Msg::Ready('I')]);
+    assert_eq!(
+        c.simple("COMMIT").await,
+        [complete("COMMIT"), Msg::Ready('I')]
+    );
     let msgs = c.simple("FETCH 1 FROM c").await;
     assert_eq!(error_code(&msgs), "34000", "{msgs:?}");
     let msgs = c.simple("FETCH 1 FROM h").await;

@@ -280,3 +280,42 @@ async fn text_with_a_nul_byte_is_an_error_not_a_broken_value() {
     assert_eq!(row.get::<_, String>(0), "fine");
     server.stop().await;
 }
+
+/// `SET` is per session as in PostgreSQL: one client's DataFusion settings do
+/// not change another's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_belong_to_their_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let a = server.connect().await;
+    let b = server.connect().await;
+    async fn setting(c: &tokio_postgres::Client, name: &str) -> String {
+        c.query_one(
+            "SELECT value FROM information_schema.df_settings WHERE name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    }
+    let batch = "datafusion.execution.batch_size";
+    let default = setting(&b, batch).await;
+    assert_eq!(default, "8192");
+    a.simple_query(&format!("SET {batch} = 100")).await.unwrap();
+    assert_eq!(setting(&a, batch).await, "100");
+    assert_eq!(setting(&b, batch).await, default);
+    // a table one session creates is seen by the other
+    a.simple_query("CREATE TABLE shared_t AS SELECT 1 AS x")
+        .await
+        .unwrap();
+    let n: i64 = b
+        .query_one("SELECT count(*) FROM shared_t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    // and a new connection starts from the server's settings
+    let c = server.connect().await;
+    assert_eq!(setting(&c, batch).await, default);
+    server.stop().await;
+}
