@@ -199,11 +199,19 @@ impl Engine {
             ));
         }
         let state = self.ctx.state();
+        let is_query = matches!(stmt, Statement::Query(_));
         state
             .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
                 stmt.clone(),
             )))
             .await
+            .and_then(|plan| {
+                if is_query {
+                    int4_constants(plan)
+                } else {
+                    Ok(plan)
+                }
+            })
             .map_err(|e| {
                 crate::errors::function_misuse(
                     e.into(),
@@ -293,6 +301,67 @@ impl Engine {
             Some(Output::Rows(df)) => Ok(df.collect().await?),
             _ => Ok(vec![]),
         }
+    }
+}
+
+/// PostgreSQL types an integer literal that fits in 32 bits as `integer`
+/// (int4, OID 23), DataFusion as Int64, so `SELECT 1` would reach clients as
+/// bigint. This gives the constant integer columns of a query's result
+/// (`SELECT 1`, `SELECT 1 AS one, name FROM t`, under ORDER BY / LIMIT) the
+/// type Int32, keeping their column names. It is deliberately narrow: literals
+/// inside expressions keep DataFusion's Int64 (so `SELECT 1 + 1` and
+/// `x::int / 100` stay bigint), since typing them int4 would change how
+/// DataFusion coerces and overflows arithmetic.
+fn int4_constants(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::{Expr, Projection, lit};
+    match plan {
+        LogicalPlan::Projection(p) => {
+            let mut changed = false;
+            let expr: Vec<Expr> = p
+                .expr
+                .iter()
+                .zip(p.schema.fields())
+                .map(|(e, field)| {
+                    let value = match e {
+                        Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
+                        Expr::Alias(a) => match a.expr.as_ref() {
+                            Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match value.and_then(|v| i32::try_from(v).ok()) {
+                        Some(v) => {
+                            changed = true;
+                            match e {
+                                Expr::Alias(a) => {
+                                    let mut a = a.clone();
+                                    a.expr = Box::new(lit(v));
+                                    Expr::Alias(a)
+                                }
+                                _ => lit(v).alias(field.name()),
+                            }
+                        }
+                        None => e.clone(),
+                    }
+                })
+                .collect();
+            if !changed {
+                return Ok(LogicalPlan::Projection(p));
+            }
+            Ok(LogicalPlan::Projection(Projection::try_new(expr, p.input)?))
+        }
+        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
+            let inputs: Vec<LogicalPlan> = plan.inputs().into_iter().cloned().collect();
+            let exprs = plan.expressions();
+            let inputs = inputs
+                .into_iter()
+                .map(int4_constants)
+                .collect::<datafusion::error::Result<Vec<_>>>()?;
+            plan.with_new_exprs(exprs, inputs)
+        }
+        other => Ok(other),
     }
 }
 
