@@ -160,10 +160,17 @@ impl Engine {
     /// An engine for one client session: the same tables, models, functions
     /// and catalogs (shared, so a table one session creates is there for all),
     /// with its own copy of the settings, so that `SET datafusion.…` (and SQL
-    /// `PREPARE`) affect only that session, as in PostgreSQL.
-    pub fn for_session(&self) -> Engine {
+    /// `PREPARE`) affect only that session, as in PostgreSQL. With `user`,
+    /// `session_user` (and `current_user`, `user`) name that user.
+    pub fn for_session(&self, user: Option<&str>) -> Engine {
+        let ctx = SessionContext::new_with_state(self.ctx.state());
+        if let Some(user) = user {
+            for name in ["session_user", "current_user"] {
+                ctx.register_udf(session_user_udf(name, user.to_string()));
+            }
+        }
         Engine {
-            ctx: SessionContext::new_with_state(self.ctx.state()),
+            ctx,
             catalog: self.catalog.clone(),
             registry: self.registry.clone(),
             parser: self.parser.clone(),
@@ -394,6 +401,23 @@ fn ddl_tag(d: &DdlStatement) -> String {
         _ => "OK",
     }
     .to_string()
+}
+
+/// `session_user` / `current_user` (`user` is rewritten to it): the user the
+/// client connected as (Augur has no `SET ROLE`); Utf8, never NULL.
+fn session_user_udf(name: &str, user: String) -> datafusion::logical_expr::ScalarUDF {
+    use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+    create_udf(
+        name,
+        vec![],
+        datafusion::arrow::datatypes::DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_| {
+            Ok(ColumnarValue::Scalar(
+                datafusion::common::ScalarValue::Utf8(Some(user.clone())),
+            ))
+        }),
+    )
 }
 
 /// `version()` as PostgreSQL writes it (clients such as SQLAlchemy parse it).

@@ -214,9 +214,14 @@ fn cancellable(rows: SendableRowStream, signal: CancelSignal) -> SendableRowStre
 /// The engine of `client`'s session (see [`Engine::for_session`]), made on
 /// its first statement.
 pub fn session_engine(engine: &Engine, client: &(impl ClientInfo + ?Sized)) -> Arc<Engine> {
-    client
-        .session_extensions()
-        .get_or_insert_with(|| engine.for_session())
+    client.session_extensions().get_or_insert_with(|| {
+        engine.for_session(
+            client
+                .metadata()
+                .get(pgwire::api::METADATA_USER)
+                .map(String::as_str),
+        )
+    })
 }
 
 /// Statements Augur accepts without effect (it has no savepoints or

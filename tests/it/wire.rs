@@ -319,3 +319,28 @@ async fn settings_belong_to_their_session() {
     assert_eq!(setting(&c, batch).await, default);
     server.stop().await;
 }
+
+/// `session_user`, `current_user` and `user` name the connecting user, each
+/// session its own (PostgreSQL; Augur has no `SET ROLE`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_user_is_the_connecting_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let augur = server.connect().await;
+    let conn = format!(
+        "host={} port={} user=alice dbname=augur",
+        server.addr.ip(),
+        server.addr.port()
+    );
+    let (alice, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    for (client, user) in [(&alice, "alice"), (&augur, "augur")] {
+        for sql in ["SELECT session_user", "SELECT current_user", "SELECT user"] {
+            let row = client.query_one(sql, &[]).await.unwrap();
+            assert_eq!(row.get::<_, String>(0), user, "{sql}");
+        }
+    }
+    server.stop().await;
+}
