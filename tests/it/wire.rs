@@ -117,6 +117,29 @@ async fn prepared_prediction_with_parameters_matches_the_simple_protocol() {
         })
         .unwrap();
     assert_eq!(text.parse::<f64>().unwrap(), p);
+    // unaliased calls are named after the function, as in PostgreSQL, with
+    // parameters too; a type mismatch names PostgreSQL's types
+    let stmt = client
+        .prepare(&format!(
+            "SELECT predict('churn', {}), predict_proba('churn', {CHURN_FEATURES}) FROM telco_customers WHERE customer_id = $1",
+            CHURN_FEATURES
+        ))
+        .await
+        .expect("prepare");
+    let names: Vec<&str> = stmt.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["predict", "predict_proba"]);
+    let err = client
+        .query(
+            "SELECT CAST('x' AS bigint) + customer_id FROM telco_customers",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    let message = err.as_db_error().unwrap().message().to_string();
+    assert!(
+        !message.contains("Utf8") && !message.contains("Int64"),
+        "{message}"
+    );
     server.stop().await;
 }
 
