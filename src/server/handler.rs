@@ -224,6 +224,37 @@ pub fn session_engine(engine: &Engine, client: &(impl ClientInfo + ?Sized)) -> A
     })
 }
 
+/// A `SHOW`'s result with PostgreSQL's command tag, `SHOW`: pgwire writes a
+/// row count into every row-returning tag (`SELECT 1`), so the rows (and,
+/// in the simple protocol, the RowDescription) are sent here and the
+/// statement answers as a command. Only for a statement whose messages go
+/// out at once: the one statement of a simple query, or an Execute.
+async fn show_with_its_tag<C>(
+    client: &mut C,
+    response: pgwire::api::results::QueryResponse,
+    describe: bool,
+) -> PgWireResult<Response>
+where
+    C: futures::Sink<PgWireBackendMessage> + Unpin,
+    C::Error: std::fmt::Debug,
+    PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+{
+    use futures::{SinkExt, StreamExt};
+    if describe {
+        let fields = response.row_schema.iter().map(Into::into).collect();
+        client
+            .feed(PgWireBackendMessage::RowDescription(
+                pgwire::messages::data::RowDescription::new(fields),
+            ))
+            .await?;
+    }
+    let mut rows = response.data_rows;
+    while let Some(row) = rows.next().await {
+        client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+    }
+    Ok(Response::Execution(Tag::new("SHOW")))
+}
+
 /// Statements Augur accepts without effect (it has no savepoints or
 /// session state to discard), with PostgreSQL's command tag.
 fn no_op_tag(statement: &Statement) -> Option<String> {
@@ -359,6 +390,7 @@ impl SimpleQueryHandler for AugurHandler {
         }
         let mut results = Vec::with_capacity(statements.len());
         let last = statements.len() - 1;
+        let alone = statements.len() == 1;
         'statements: for (i, statement) in statements.into_iter().enumerate() {
             if let Some(previous) = results.last() {
                 track_transaction(client, previous);
@@ -373,6 +405,14 @@ impl SimpleQueryHandler for AugurHandler {
                     .await
                 {
                     match r {
+                        Ok(Response::Query(q))
+                            if alone && matches!(statement, Statement::ShowVariable { .. }) =>
+                        {
+                            match show_with_its_tag(client, q, true).await {
+                                Ok(r) => results.push(r),
+                                Err(e) => results.push(error_response(e)),
+                            }
+                        }
                         Ok(r) => results.push(r),
                         Err(e) => {
                             results.push(error_response(e));
@@ -668,7 +708,14 @@ impl ExtendedQueryHandler for AugurHandler {
                 .handle_extended_query(statement, plan, &params, engine.session(), client)
                 .await
             {
-                return r;
+                return match r {
+                    Ok(Response::Query(q))
+                        if matches!(statement, Statement::ShowVariable { .. }) =>
+                    {
+                        show_with_its_tag(client, q, false).await
+                    }
+                    other => other,
+                };
             }
         }
         let described: Vec<DataType> = plan
