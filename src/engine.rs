@@ -99,7 +99,12 @@ impl EngineBuilder {
         if let Some(n) = self.target_partitions {
             config = config.with_target_partitions(n);
         }
-        let ctx = SessionContext::new_with_config(config);
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(crate::yield_points::YieldInJoins))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let registry = Arc::new(
             ModelRegistry::open(&model_dir).map_err(|e| SqlError::new(e.sqlstate, e.message))?,
         );
@@ -134,7 +139,7 @@ impl EngineBuilder {
             ctx,
             catalog,
             registry,
-            parser: SqlParser::new(),
+            parser: Arc::new(SqlParser::new()),
         })
     }
 }
@@ -144,12 +149,32 @@ pub struct Engine {
     ctx: SessionContext,
     catalog: Arc<TableCatalog>,
     registry: Arc<ModelRegistry>,
-    parser: SqlParser,
+    parser: Arc<SqlParser>,
 }
 
 impl Engine {
     pub fn builder() -> EngineBuilder {
         EngineBuilder::default()
+    }
+
+    /// An engine for one client session: the same tables, models, functions
+    /// and catalogs (shared, so a table one session creates is there for all),
+    /// with its own copy of the settings, so that `SET datafusion.…` (and SQL
+    /// `PREPARE`) affect only that session, as in PostgreSQL. With `user`,
+    /// `session_user` (and `current_user`, `user`) name that user.
+    pub fn for_session(&self, user: Option<&str>) -> Engine {
+        let ctx = SessionContext::new_with_state(self.ctx.state());
+        if let Some(user) = user {
+            for name in ["session_user", "current_user"] {
+                ctx.register_udf(session_user_udf(name, user.to_string()));
+            }
+        }
+        Engine {
+            ctx,
+            catalog: self.catalog.clone(),
+            registry: self.registry.clone(),
+            parser: self.parser.clone(),
+        }
     }
 
     /// The DataFusion session, for registering more tables or functions.
@@ -181,11 +206,19 @@ impl Engine {
             ));
         }
         let state = self.ctx.state();
+        let is_query = matches!(stmt, Statement::Query(_));
         state
             .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
                 stmt.clone(),
             )))
             .await
+            .and_then(|plan| {
+                if is_query {
+                    int4_constants(plan)
+                } else {
+                    Ok(plan)
+                }
+            })
             .map_err(|e| {
                 crate::errors::function_misuse(
                     e.into(),
@@ -278,6 +311,67 @@ impl Engine {
     }
 }
 
+/// PostgreSQL types an integer literal that fits in 32 bits as `integer`
+/// (int4, OID 23), DataFusion as Int64, so `SELECT 1` would reach clients as
+/// bigint. This gives the constant integer columns of a query's result
+/// (`SELECT 1`, `SELECT 1 AS one, name FROM t`, under ORDER BY / LIMIT) the
+/// type Int32, keeping their column names. It is deliberately narrow: literals
+/// inside expressions keep DataFusion's Int64 (so `SELECT 1 + 1` and
+/// `x::int / 100` stay bigint), since typing them int4 would change how
+/// DataFusion coerces and overflows arithmetic.
+fn int4_constants(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::{Expr, Projection, lit};
+    match plan {
+        LogicalPlan::Projection(p) => {
+            let mut changed = false;
+            let expr: Vec<Expr> = p
+                .expr
+                .iter()
+                .zip(p.schema.fields())
+                .map(|(e, field)| {
+                    let value = match e {
+                        Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
+                        Expr::Alias(a) => match a.expr.as_ref() {
+                            Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match value.and_then(|v| i32::try_from(v).ok()) {
+                        Some(v) => {
+                            changed = true;
+                            match e {
+                                Expr::Alias(a) => {
+                                    let mut a = a.clone();
+                                    a.expr = Box::new(lit(v));
+                                    Expr::Alias(a)
+                                }
+                                _ => lit(v).alias(field.name()),
+                            }
+                        }
+                        None => e.clone(),
+                    }
+                })
+                .collect();
+            if !changed {
+                return Ok(LogicalPlan::Projection(p));
+            }
+            Ok(LogicalPlan::Projection(Projection::try_new(expr, p.input)?))
+        }
+        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
+            let inputs: Vec<LogicalPlan> = plan.inputs().into_iter().cloned().collect();
+            let exprs = plan.expressions();
+            let inputs = inputs
+                .into_iter()
+                .map(int4_constants)
+                .collect::<datafusion::error::Result<Vec<_>>>()?;
+            plan.with_new_exprs(exprs, inputs)
+        }
+        other => Ok(other),
+    }
+}
+
 /// The command tag of a DataFusion statement plan; `None` when it returns rows.
 fn statement_tag(st: &datafusion::logical_expr::Statement) -> Option<String> {
     use datafusion::logical_expr::Statement as S;
@@ -307,6 +401,23 @@ fn ddl_tag(d: &DdlStatement) -> String {
         _ => "OK",
     }
     .to_string()
+}
+
+/// `session_user` / `current_user` (`user` is rewritten to it): the user the
+/// client connected as (Augur has no `SET ROLE`); Utf8, never NULL.
+fn session_user_udf(name: &str, user: String) -> datafusion::logical_expr::ScalarUDF {
+    use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+    create_udf(
+        name,
+        vec![],
+        datafusion::arrow::datatypes::DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_| {
+            Ok(ColumnarValue::Scalar(
+                datafusion::common::ScalarValue::Utf8(Some(user.clone())),
+            ))
+        }),
+    )
 }
 
 /// `version()` as PostgreSQL writes it (clients such as SQLAlchemy parse it).

@@ -40,13 +40,107 @@ impl From<DataFusionError> for SqlError {
     }
 }
 
-/// The SQLSTATE and message for a DataFusion error.
+/// The SQLSTATE and message for a DataFusion error, with Arrow's type names
+/// written as PostgreSQL's (see [`pg_type_names`]).
 pub fn classify(e: &DataFusionError) -> SqlError {
+    let mut e = classify_inner(e);
+    e.message = pg_type_names(&e.message);
+    e
+}
+
+/// PostgreSQL's name of an Arrow type name as DataFusion and Augur print it.
+fn pg_name(arrow: &str) -> Option<&'static str> {
+    Some(match arrow {
+        "Utf8" | "Utf8View" | "LargeUtf8" => "text",
+        "Int64" | "UInt32" => "bigint",
+        "Int32" | "UInt16" => "integer",
+        "Int16" | "Int8" | "UInt8" => "smallint",
+        "UInt64" => "numeric",
+        "Float64" => "double precision",
+        "Float32" | "Float16" => "real",
+        "Boolean" => "boolean",
+        "Date32" | "Date64" => "date",
+        "Binary" | "BinaryView" | "LargeBinary" => "bytea",
+        _ => return None,
+    })
+}
+
+/// `message` with Arrow's type names (`Utf8`, `Int64`, `Float64`,
+/// `Timestamp(µs, None)`, `Decimal128(10, 2)`, …) replaced by PostgreSQL's
+/// (`text`, `bigint`, `double precision`, `timestamp`, `numeric(10,2)`).
+/// A name followed by `(` and a digit is a literal's display (`Int64(1)`,
+/// a column named after a constant) and stays.
+pub fn pg_type_names(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic()) {
+        let (before, word_on) = rest.split_at(start);
+        out.push_str(before);
+        let len = word_on
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(word_on.len());
+        let (word, after) = word_on.split_at(len);
+        let prev_ok = out
+            .chars()
+            .last()
+            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_');
+        let literal = after.starts_with('(')
+            && after[1..].starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '"');
+        if prev_ok {
+            if let Some(name) = pg_name(word).filter(|_| !literal) {
+                out.push_str(name);
+                rest = after;
+                continue;
+            }
+            if (word == "Timestamp" || word.starts_with("Decimal"))
+                && after.starts_with('(')
+                && let Some(close) = closing_paren(after)
+            {
+                let args = &after[1..close];
+                if word == "Timestamp" {
+                    out.push_str(if args.trim_end().ends_with("None") {
+                        "timestamp"
+                    } else {
+                        "timestamp with time zone"
+                    });
+                } else {
+                    out.push_str(&format!("numeric({})", args.replace(' ', "")));
+                }
+                rest = &after[close + 1..];
+                continue;
+            }
+        }
+        out.push_str(word);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The index of the `)` that closes the `(` `s` starts with.
+fn closing_paren(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn classify_inner(e: &DataFusionError) -> SqlError {
     match e {
-        DataFusionError::Context(_, inner) => classify(inner),
-        DataFusionError::Shared(inner) => classify(inner),
-        DataFusionError::Diagnostic(_, inner) => classify(inner),
-        DataFusionError::Collection(errs) if !errs.is_empty() => classify(&errs[0]),
+        DataFusionError::Context(_, inner) => classify_inner(inner),
+        DataFusionError::Shared(inner) => classify_inner(inner),
+        DataFusionError::Diagnostic(_, inner) => classify_inner(inner),
+        DataFusionError::Collection(errs) if !errs.is_empty() => classify_inner(&errs[0]),
         DataFusionError::External(b) => external(b.as_ref()),
         DataFusionError::ArrowError(a, _) => arrow(a),
         DataFusionError::SQL(p, _) => SqlError::new("42601", format!("syntax error: {p}")),
@@ -78,7 +172,7 @@ fn external(b: &(dyn std::error::Error + Send + Sync + 'static)) -> SqlError {
         return s.clone();
     }
     if let Some(d) = b.downcast_ref::<DataFusionError>() {
-        return classify(d);
+        return classify_inner(d);
     }
     if let Some(a) = b.downcast_ref::<ArrowError>() {
         return arrow(a);
@@ -212,6 +306,30 @@ fn execution(m: &str) -> SqlError {
         "22000"
     };
     SqlError::new(code, m.to_string())
+}
+
+#[cfg(test)]
+mod pg_type_name_tests {
+    use super::pg_type_names;
+
+    #[test]
+    fn arrow_type_names_become_postgresql_names() {
+        assert_eq!(
+            pg_type_names("Cannot cast Utf8 to Int64; got Float64 and Utf8View"),
+            "Cannot cast text to bigint; got double precision and text"
+        );
+        assert_eq!(
+            pg_type_names(
+                "column \"d\" has type Date32, Timestamp(Microsecond, None), Timestamp(Microsecond, Some(\"+00:00\")), Decimal128(10, 2)"
+            ),
+            "column \"d\" has type date, timestamp, timestamp with time zone, numeric(10,2)"
+        );
+        // a literal's display, and words that merely contain a type name, stay
+        assert_eq!(
+            pg_type_names("No field named Int64(1). MyInt64 Int32x Boolean"),
+            "No field named Int64(1). MyInt64 Int32x boolean"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod pg_functions;
 pub mod registry;
 pub mod server;
 pub mod sql;
+mod yield_points;
 
 pub use engine::{Engine, EngineBuilder, Output};
 pub use errors::SqlError;

@@ -231,6 +231,10 @@ impl ModelStore for ModelRegistry {
     }
 
     fn save(&self, name: &str, model: Model) -> Result<Arc<StoredModel>, MlError> {
+        // a training cancelled after its last pass writes nothing
+        if augur_ml::cancel::is_cancelled() {
+            return Err(augur_ml::cancel::cancelled());
+        }
         let name = normalize_model_name(name, false)?;
         // The write lock serialises version numbering; readers see the new
         // version only after its file is durable.

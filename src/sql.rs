@@ -86,6 +86,7 @@ impl SqlParser {
             if words.is_empty() {
                 continue;
             }
+            scrolling_fetch(&words)?;
             if let Some(drop) = drop_model(&words)? {
                 out.extend(self.compat.parse(&drop).map_err(syntax)?);
             } else if is_create_model(&words) {
@@ -255,6 +256,28 @@ fn drop_model(words: &[&Token]) -> Result<Option<String>, SqlError> {
         "SELECT * FROM ml_drop_model({}, {if_exists})",
         quote(&name)
     )))
+}
+
+/// 0A000 for the cursor movements Augur's forward-only cursors cannot make:
+/// `MOVE`, and `FETCH` `BACKWARD`, `PRIOR`, `FIRST`, `LAST`, `ABSOLUTE`,
+/// `RELATIVE` or with a negative count (PostgreSQL runs them on a scrollable
+/// cursor; sqlparser would report some of them as syntax errors, 42601).
+fn scrolling_fetch(words: &[&Token]) -> Result<(), SqlError> {
+    let word = |i: usize, w: &str| matches!(words.get(i), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
+    let scrolls = word(0, "move")
+        || (word(0, "fetch")
+            && (["backward", "prior", "first", "last", "absolute", "relative"]
+                .iter()
+                .any(|w| word(1, w))
+                || matches!(words.get(1), Some(Token::Minus))
+                || (word(1, "forward") && matches!(words.get(2), Some(Token::Minus)))));
+    if scrolls {
+        return Err(SqlError::new(
+            "0A000",
+            "cursors scan forward only: MOVE and FETCH BACKWARD, PRIOR, FIRST, LAST, ABSOLUTE, RELATIVE or a negative count are not supported; use FETCH [FORWARD] n, NEXT or ALL",
+        ));
+    }
+    Ok(())
 }
 
 fn is_create_model(words: &[&Token]) -> bool {

@@ -10,8 +10,12 @@
 //! session. Cursors scan forward only: `FETCH PRIOR`/`BACKWARD`/`ABSOLUTE`
 //! answer 0A000 (PostgreSQL's answer for a `NO SCROLL` cursor is 55000).
 //! Rows are encoded as text (`DECLARE … BINARY` is refused with 0A000).
-//! A cursor lives until `CLOSE` or the end of the connection, `WITHOUT HOLD`
-//! ones included.
+//!
+//! Transactions as in PostgreSQL: a `WITHOUT HOLD` cursor (the default) can
+//! only be declared in a transaction block (25P01 otherwise) and is closed at
+//! its `COMMIT` or `ROLLBACK`; a `WITH HOLD` cursor lives until `CLOSE` or the
+//! end of the connection, unless the transaction that declared it rolls back.
+//! Cursor statements in an aborted transaction fail with 25P02.
 
 use std::sync::Arc;
 
@@ -29,6 +33,7 @@ use pgwire::api::results::{QueryResponse, Response, Tag};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::PortalStore;
 use pgwire::error::PgWireResult;
+use pgwire::messages::response::TransactionStatus;
 
 use super::handler::{encode_rows, result_fields, to_pg};
 use crate::engine::{Engine, Output};
@@ -36,6 +41,40 @@ use crate::errors::SqlError;
 
 pub struct Cursors {
     pub engine: Arc<Engine>,
+}
+
+/// The SQL cursors of a session (a session extension): name → (holdable,
+/// declared in the current transaction block).
+#[derive(Default)]
+struct SessionCursors(std::sync::Mutex<std::collections::HashMap<String, (bool, bool)>>);
+
+fn session_cursors(client: &dyn HookClient) -> Arc<SessionCursors> {
+    client
+        .session_extensions()
+        .get_or_insert_with(SessionCursors::default)
+}
+
+/// Closes the cursors a transaction end closes: at COMMIT those without
+/// hold, at ROLLBACK also the holdable ones the transaction declared.
+fn end_transaction(client: &dyn HookClient, commit: bool) {
+    let cursors = session_cursors(client);
+    let mut cursors = cursors.0.lock().unwrap_or_else(|e| e.into_inner());
+    cursors.retain(|name, (holdable, declared_now)| {
+        let keep = *holdable && (commit || !*declared_now);
+        if keep {
+            *declared_now = false;
+        } else {
+            client.portal_store().rm_portal(name);
+        }
+        keep
+    });
+}
+
+fn aborted() -> pgwire::error::PgWireError {
+    to_pg(SqlError::new(
+        "25P02",
+        "current transaction is aborted, commands ignored until end of transaction block",
+    ))
 }
 
 fn empty_plan() -> LogicalPlan {
@@ -51,16 +90,44 @@ impl Cursors {
         statement: &Statement,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
+        let cursor_statement = matches!(
+            statement,
+            Statement::Declare { .. } | Statement::Fetch { .. } | Statement::Close { .. }
+        );
+        if cursor_statement && client.transaction_status() == TransactionStatus::Error {
+            return Some(Err(aborted()));
+        }
         Some(match statement {
+            Statement::Commit { .. } => {
+                // (the transaction hook answers the statement itself)
+                end_transaction(
+                    client,
+                    client.transaction_status() != TransactionStatus::Error,
+                );
+                return None;
+            }
+            Statement::Rollback {
+                savepoint: None, ..
+            } => {
+                end_transaction(client, false);
+                return None;
+            }
             Statement::Declare { stmts } => self.declare(stmts, client).await,
             Statement::Fetch {
                 name, direction, ..
             } => fetch(client, &name.value, direction).await,
             Statement::Close { cursor } => {
+                let cursors = session_cursors(client);
+                let mut cursors = cursors.0.lock().unwrap_or_else(|e| e.into_inner());
                 match cursor {
-                    CloseCursor::All => client.portal_store().clear_portals(),
+                    CloseCursor::All => {
+                        for name in cursors.keys() {
+                            client.portal_store().rm_portal(name);
+                        }
+                        cursors.clear();
+                    }
                     CloseCursor::Specific { name } => {
-                        if client.portal_store().get_portal(&name.value).is_none() {
+                        if cursors.remove(&name.value).is_none() {
                             return Some(Err(missing(&name.value)));
                         }
                         client.portal_store().rm_portal(&name.value)
@@ -96,15 +163,30 @@ impl Cursors {
                     "DECLARE needs a cursor name and FOR <query>",
                 )));
             };
-            if client.portal_store().get_portal(&name.value).is_some() {
+            let holdable = declare.hold == Some(true);
+            if !holdable && client.transaction_status() == TransactionStatus::Idle {
+                return Err(to_pg(SqlError::new(
+                    "25P01",
+                    "DECLARE CURSOR can only be used in transaction blocks",
+                )));
+            }
+            let cursors = session_cursors(client);
+            if cursors
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(&name.value)
+                || client.portal_store().get_portal(&name.value).is_some()
+            {
                 return Err(to_pg(SqlError::new(
                     "42P03",
                     format!("cursor \"{}\" already exists", name.value),
                 )));
             }
             let statement = Statement::Query(query.clone());
-            let plan = self.engine.plan(&statement).await.map_err(to_pg)?;
-            let output = self.engine.execute(plan.clone()).await.map_err(to_pg)?;
+            let engine = super::handler::session_engine(&self.engine, client);
+            let plan = engine.plan(&statement).await.map_err(to_pg)?;
+            let output = engine.execute(plan.clone()).await.map_err(to_pg)?;
             let Output::Rows(frame) = output else {
                 return Err(to_pg(SqlError::new(
                     "42601",
@@ -120,6 +202,12 @@ impl Cursors {
             let portal = Portal::new_cursor(name.value.clone(), stored);
             portal.start(rows).await;
             client.portal_store().put_portal(Arc::new(portal));
+            let in_block = client.transaction_status() != TransactionStatus::Idle;
+            cursors
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(name.value.clone(), (holdable, in_block));
         }
         Ok(Response::Execution(Tag::new("DECLARE CURSOR")))
     }

@@ -17,12 +17,13 @@ use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{DescribePortalResponse, FieldInfo, Response, Tag};
+use pgwire::api::results::{DescribePortalResponse, FieldInfo, Response, SendableRowStream, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, ErrorHandler, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::data::DataRow;
 use pgwire::messages::extendedquery::Execute;
 use pgwire::types::format::FormatOptions;
 
@@ -153,11 +154,53 @@ async fn with_cancel<C: ClientInfo>(client: &C, response: Response) -> Response 
     }
 }
 
+/// Polls `rows` in a task of its own and hands them over in chunks, so the
+/// connection's task stays free to see a cancel request however long one
+/// poll of the query takes (a CPU-bound join or aggregation). Dropping the
+/// returned stream (a cancel, a closed portal, a dropped connection) aborts
+/// the task and with it the query, at the query's next yield. A panic in the
+/// query ends the stream with XX000 instead of truncating the result.
+fn polled_apart(rows: SendableRowStream) -> SendableRowStream {
+    use futures::StreamExt;
+    struct Task(tokio::task::JoinHandle<()>);
+    impl Drop for Task {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    const CHUNK_ROWS: usize = 1024;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<PgWireResult<DataRow>>>(4);
+    let task = Task(tokio::spawn(async move {
+        let mut chunks = rows.ready_chunks(CHUNK_ROWS);
+        while let Some(chunk) = chunks.next().await {
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    }));
+    Box::pin(
+        futures::stream::unfold(Some((rx, task)), |state| async move {
+            let (mut rx, mut task) = state?;
+            match rx.recv().await {
+                Some(chunk) => Some((futures::stream::iter(chunk), Some((rx, task)))),
+                None => match (&mut task.0).await {
+                    Err(e) if e.is_panic() => Some((
+                        futures::stream::iter(vec![Err(to_pg(SqlError::new(
+                            "XX000",
+                            "internal error: the query failed unexpectedly",
+                        )))]),
+                        None,
+                    )),
+                    _ => None,
+                },
+            }
+        })
+        .flatten(),
+    )
+}
+
 /// Ends a result stream with error 57014 when the cancel signal comes.
-fn cancellable(
-    rows: pgwire::api::results::SendableRowStream,
-    signal: CancelSignal,
-) -> pgwire::api::results::SendableRowStream {
+fn cancellable(rows: SendableRowStream, signal: CancelSignal) -> SendableRowStream {
     use futures::{FutureExt, StreamExt};
     let done = signal.clone();
     Box::pin(
@@ -166,6 +209,50 @@ fn cancellable(
                 .filter_map(futures::future::ready),
         ),
     )
+}
+
+/// The engine of `client`'s session (see [`Engine::for_session`]), made on
+/// its first statement.
+pub fn session_engine(engine: &Engine, client: &(impl ClientInfo + ?Sized)) -> Arc<Engine> {
+    client.session_extensions().get_or_insert_with(|| {
+        engine.for_session(
+            client
+                .metadata()
+                .get(pgwire::api::METADATA_USER)
+                .map(String::as_str),
+        )
+    })
+}
+
+/// A `SHOW`'s result with PostgreSQL's command tag, `SHOW`: pgwire writes a
+/// row count into every row-returning tag (`SELECT 1`), so the rows (and,
+/// in the simple protocol, the RowDescription) are sent here and the
+/// statement answers as a command. Only for a statement whose messages go
+/// out at once: the one statement of a simple query, or an Execute.
+async fn show_with_its_tag<C>(
+    client: &mut C,
+    response: pgwire::api::results::QueryResponse,
+    describe: bool,
+) -> PgWireResult<Response>
+where
+    C: futures::Sink<PgWireBackendMessage> + Unpin,
+    C::Error: std::fmt::Debug,
+    PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+{
+    use futures::{SinkExt, StreamExt};
+    if describe {
+        let fields = response.row_schema.iter().map(Into::into).collect();
+        client
+            .feed(PgWireBackendMessage::RowDescription(
+                pgwire::messages::data::RowDescription::new(fields),
+            ))
+            .await?;
+    }
+    let mut rows = response.data_rows;
+    while let Some(row) = rows.next().await {
+        client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+    }
+    Ok(Response::Execution(Tag::new("SHOW")))
 }
 
 /// Statements Augur accepts without effect (it has no savepoints or
@@ -235,6 +322,7 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
 ) -> PgWireResult<pgwire::api::results::QueryResponse> {
     let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
     let mut response = df::encode_dataframe(frame, format, Some(options)).await?;
+    response.data_rows = polled_apart(response.data_rows);
     if let Some(names) = super::names::pg_column_names(statement) {
         let fields = (*response.row_schema).clone();
         response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
@@ -265,6 +353,21 @@ fn untyped_as_text(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
         .collect()
 }
 
+/// Moves the session's transaction status as `response` does. pgwire sets
+/// it only after the whole simple query, so the later statements of
+/// `BEGIN; DECLARE …` would see the status from before the `BEGIN`.
+fn track_transaction<C: ClientInfo>(client: &mut C, response: &Response) {
+    use pgwire::messages::response::TransactionStatus as S;
+    let now = client.transaction_status();
+    let next = match (response, now) {
+        (Response::TransactionStart(_), S::Idle) => S::Transaction,
+        (Response::TransactionEnd(_), _) => S::Idle,
+        (Response::Error(_), S::Transaction) => S::Error,
+        _ => now,
+    };
+    client.set_transaction_status(next);
+}
+
 #[async_trait]
 impl SimpleQueryHandler for AugurHandler {
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
@@ -280,23 +383,36 @@ impl SimpleQueryHandler for AugurHandler {
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
     {
         tracing::debug!("simple query: {query}");
-        let statements = self.engine.parse(query).map_err(to_pg)?;
+        let engine = session_engine(&self.engine, client);
+        let statements = engine.parse(query).map_err(to_pg)?;
         if statements.is_empty() {
             return Ok(vec![Response::EmptyQuery]);
         }
         let mut results = Vec::with_capacity(statements.len());
         let last = statements.len() - 1;
+        let alone = statements.len() == 1;
         'statements: for (i, statement) in statements.into_iter().enumerate() {
+            if let Some(previous) = results.last() {
+                track_transaction(client, previous);
+            }
             if let Some(tag) = no_op_tag(&statement) {
                 results.push(Response::Execution(Tag::new(&tag)));
                 continue;
             }
             for hook in &self.hooks {
                 if let Some(r) = hook
-                    .handle_simple_query(&statement, self.engine.session(), client)
+                    .handle_simple_query(&statement, engine.session(), client)
                     .await
                 {
                     match r {
+                        Ok(Response::Query(q))
+                            if alone && matches!(statement, Statement::ShowVariable { .. }) =>
+                        {
+                            match show_with_its_tag(client, q, true).await {
+                                Ok(r) => results.push(r),
+                                Err(e) => results.push(error_response(e)),
+                            }
+                        }
                         Ok(r) => results.push(r),
                         Err(e) => {
                             results.push(error_response(e));
@@ -307,11 +423,11 @@ impl SimpleQueryHandler for AugurHandler {
                 }
             }
             let outcome = async {
-                let plan = self.engine.plan(&statement).await.map_err(to_pg)?;
-                let mut output = self.engine.execute(plan).await.map_err(to_pg)?;
+                let plan = engine.plan(&statement).await.map_err(to_pg)?;
+                let mut output = engine.execute(plan).await.map_err(to_pg)?;
                 if i < last {
                     // finish it before the next statement is planned
-                    output = self.engine.materialize(output).await.map_err(to_pg)?;
+                    output = engine.materialize(output).await.map_err(to_pg)?;
                 }
                 self.respond(client, output, &Format::UnifiedText, &statement)
                     .await
@@ -386,7 +502,8 @@ impl QueryParser for AugurQueryParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut statements = self.engine.parse(sql).map_err(to_pg)?;
+        let engine = session_engine(&self.engine, client);
+        let mut statements = engine.parse(sql).map_err(to_pg)?;
         if statements.len() > 1 {
             return Err(to_pg(SqlError::new(
                 "42601",
@@ -405,13 +522,13 @@ impl QueryParser for AugurQueryParser {
         }
         for hook in &self.hooks {
             if let Some(plan) = hook
-                .handle_extended_parse_query(&statement, self.engine.session(), client)
+                .handle_extended_parse_query(&statement, engine.session(), client)
                 .await
             {
                 return Ok(Some((sql.to_string(), Some((statement, plan?)))));
             }
         }
-        let plan = self.engine.plan(&statement).await.map_err(to_pg)?;
+        let plan = engine.plan(&statement).await.map_err(to_pg)?;
         Ok(Some((sql.to_string(), Some((statement, plan)))))
     }
 
@@ -585,12 +702,20 @@ impl ExtendedQueryHandler for AugurHandler {
             &inferred,
             df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)?,
         );
+        let engine = session_engine(&self.engine, client);
         for hook in &self.hooks {
             if let Some(r) = hook
-                .handle_extended_query(statement, plan, &params, self.engine.session(), client)
+                .handle_extended_query(statement, plan, &params, engine.session(), client)
                 .await
             {
-                return r;
+                return match r {
+                    Ok(Response::Query(q))
+                        if matches!(statement, Statement::ShowVariable { .. }) =>
+                    {
+                        show_with_its_tag(client, q, false).await
+                    }
+                    other => other,
+                };
             }
         }
         let described: Vec<DataType> = plan
@@ -603,7 +728,7 @@ impl ExtendedQueryHandler for AugurHandler {
             .clone()
             .replace_params_with_values(&params)
             .map_err(to_pg)?;
-        let output = self.engine.execute(plan).await.map_err(to_pg)?;
+        let output = engine.execute(plan).await.map_err(to_pg)?;
         if let Output::Rows(frame) = &output {
             // a model retrained with another label type, or a table replaced,
             // changes the result types the client was told at Describe

@@ -64,15 +64,77 @@ fn fix_for(field: &FieldInfo) -> Fix {
     }
 }
 
-/// `response` with its rows in PostgreSQL's output formats.
+/// Whether a field's values are text to the client, which PostgreSQL's
+/// text never lets contain a NUL byte: every text-format field, and
+/// binary-format fields of the string types (their binary form is the text).
+fn is_text(field: &FieldInfo) -> bool {
+    let t = field.datatype();
+    field.format() == FieldFormat::Text
+        || [
+            Type::TEXT,
+            Type::VARCHAR,
+            Type::BPCHAR,
+            Type::NAME,
+            Type::CHAR,
+            Type::JSON,
+            Type::UNKNOWN,
+        ]
+        .contains(t)
+}
+
+/// 22021, PostgreSQL's answer to a NUL byte in text (it refuses them on
+/// input, so no PostgreSQL value holds one).
+fn nul_in_text() -> pgwire::error::PgWireError {
+    super::to_pg(crate::SqlError::new(
+        "22021",
+        "invalid byte sequence for encoding \"UTF8\": 0x00",
+    ))
+}
+
+/// `response` with its rows in PostgreSQL's output formats. A row with a NUL
+/// byte in a text value ends the result with error 22021: drivers read text
+/// as NUL-terminated C strings (libpq, psqlODBC) or reject it, so the value
+/// would arrive cut short or break the connection.
 pub fn postgres_formats(mut response: QueryResponse) -> QueryResponse {
     let fixes: Vec<Fix> = response.row_schema.iter().map(fix_for).collect();
-    if fixes.iter().all(|f| *f == Fix::Keep) {
+    let texts: Vec<bool> = response.row_schema.iter().map(is_text).collect();
+    let keep = fixes.iter().all(|f| *f == Fix::Keep);
+    if keep && !texts.contains(&true) {
         return response;
     }
     let rows = std::mem::replace(&mut response.data_rows, Box::pin(futures::stream::empty()));
-    response.data_rows = Box::pin(rows.map(move |row| row.map(|r| rewrite_row(r, &fixes))));
+    response.data_rows = Box::pin(rows.map(move |row| {
+        let row = row?;
+        if has_nul_in_text(&row, &texts) {
+            return Err(nul_in_text());
+        }
+        Ok(if keep { row } else { rewrite_row(row, &fixes) })
+    }));
     response
+}
+
+/// Whether a field marked in `texts` holds a NUL byte.
+fn has_nul_in_text(row: &DataRow, texts: &[bool]) -> bool {
+    let data = &row.data[..];
+    let mut pos = 0;
+    for i in 0..row.field_count as usize {
+        let Some(len_bytes) = data.get(pos..pos + 4) else {
+            return false;
+        };
+        let len = i32::from_be_bytes(len_bytes.try_into().expect("4 bytes"));
+        pos += 4;
+        if len < 0 {
+            continue;
+        }
+        let Some(value) = data.get(pos..pos + len as usize) else {
+            return false;
+        };
+        pos += len as usize;
+        if texts.get(i).copied().unwrap_or(false) && value.contains(&0) {
+            return true;
+        }
+    }
+    false
 }
 
 fn rewrite_row(mut row: DataRow, fixes: &[Fix]) -> DataRow {

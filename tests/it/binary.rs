@@ -310,3 +310,52 @@ async fn text_results_print_as_postgresql() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     server.stop().await;
 }
+
+/// PostgreSQL types an integer literal that fits in 32 bits as `integer`
+/// (OID 23) and a larger one as `bigint` (OID 20): `SELECT 1` is int4.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn integer_constants_are_int4_as_in_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    let cases: [(&str, &[(&str, Type)]); 4] = [
+        ("SELECT 1", &[("?column?", Type::INT4)]),
+        (
+            "SELECT 1 AS one, 2147483648 AS big, -2147483648 AS low",
+            &[
+                ("one", Type::INT4),
+                ("big", Type::INT8),
+                ("low", Type::INT4),
+            ],
+        ),
+        ("SELECT 1 ORDER BY 1 LIMIT 1", &[("?column?", Type::INT4)]),
+        (
+            "SELECT customer_id, 7 AS seven FROM telco_customers ORDER BY customer_id LIMIT 2",
+            &[("customer_id", Type::INT8), ("seven", Type::INT4)],
+        ),
+    ];
+    for (sql, want) in cases {
+        let stmt = client.prepare(sql).await.unwrap();
+        let got: Vec<(&str, Type)> = stmt
+            .columns()
+            .iter()
+            .map(|c| (c.name(), c.type_().clone()))
+            .collect();
+        assert_eq!(got, want.to_vec(), "{sql}");
+    }
+    let row = client.query_one("SELECT 1", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i32>(0), 1);
+    let row = client
+        .query_one("SELECT 1 AS one, 2147483648 AS big", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 1);
+    assert_eq!(row.get::<_, i64>(1), 2_147_483_648);
+    // the simple protocol describes it the same way
+    let msgs = client.simple_query("SELECT 1").await.unwrap();
+    let tokio_postgres::SimpleQueryMessage::RowDescription(cols) = &msgs[0] else {
+        panic!("{msgs:?}")
+    };
+    assert_eq!(cols[0].name(), "?column?");
+    server.stop().await;
+}

@@ -3,6 +3,7 @@
 //! behaviour with tokio-postgres, restarts, and the scikit-learn references.
 
 mod binary;
+mod cancel;
 mod common;
 mod embed;
 mod portals;

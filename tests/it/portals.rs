@@ -240,3 +240,99 @@ async fn fetch_through_the_extended_protocol_describes_the_cursor() {
     );
     server.stop().await;
 }
+
+/// The SQLSTATE of the first message, which must be an ErrorResponse.
+fn error_code(msgs: &[Msg]) -> String {
+    match msgs.first() {
+        Some(Msg::Error(code, _)) => code.clone(),
+        other => panic!("expected an error, got {other:?} in {msgs:?}"),
+    }
+}
+
+/// Cursors and transaction blocks as in PostgreSQL 15 (answers checked
+/// against a PostgreSQL 15.18 server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_follow_transaction_blocks_as_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let mut c = Raw::connect(server.addr).await;
+    // without hold, only inside a transaction block
+    let msgs = c.simple(&format!("DECLARE c CURSOR FOR {FIVE}")).await;
+    assert_eq!(error_code(&msgs), "25P01", "{msgs:?}");
+    assert!(
+        matches!(&msgs[0], Msg::Error(_, m) if m == "DECLARE CURSOR can only be used in transaction blocks"),
+        "{msgs:?}"
+    );
+    assert_eq!(msgs.last(), Some(&Msg::Ready('I')));
+    // WITH HOLD outside one is fine
+    assert_eq!(
+        c.simple(&format!("DECLARE h CURSOR WITH HOLD FOR {FIVE}"))
+            .await,
+        [complete("DECLARE CURSOR"), Msg::Ready('I')]
+    );
+    // BEGIN and DECLARE in one simple query
+    assert_eq!(
+        c.simple(&format!("BEGIN; DECLARE c CURSOR FOR {FIVE}"))
+            .await,
+        [
+            complete("BEGIN"),
+            complete("DECLARE CURSOR"),
+            Msg::Ready('T')
+        ]
+    );
+    // the scrolling FETCHes and MOVE: feature not supported
+    for sql in [
+        "FETCH -1 FROM c",
+        "FETCH BACKWARD 1 FROM c",
+        "FETCH PRIOR FROM c",
+        "FETCH ABSOLUTE 1 FROM c",
+        "MOVE FORWARD 1 FROM c",
+    ] {
+        let msgs = c.simple(sql).await;
+        assert_eq!(error_code(&msgs), "0A000", "{sql}: {msgs:?}");
+        // the error aborted the transaction; roll back and start again
+        assert_eq!(msgs.last(), Some(&Msg::Ready('E')), "{sql}");
+        c.simple("ROLLBACK").await;
+        c.simple(&format!("BEGIN; DECLARE c CURSOR FOR {FIVE}"))
+            .await;
+    }
+    let msgs = c.simple("FETCH 1 FROM c").await;
+    assert_eq!(msgs[2], complete("FETCH 1"), "{msgs:?}");
+    // COMMIT closes the cursor without hold, keeps the one with hold
+    assert_eq!(
+        c.simple("COMMIT").await,
+        [complete("COMMIT"), Msg::Ready('I')]
+    );
+    let msgs = c.simple("FETCH 1 FROM c").await;
+    assert_eq!(error_code(&msgs), "34000", "{msgs:?}");
+    let msgs = c.simple("FETCH 1 FROM h").await;
+    assert_eq!(msgs[2], complete("FETCH 1"), "{msgs:?}");
+    // ROLLBACK closes cursors without hold and those with hold it declared
+    c.simple(&format!(
+        "BEGIN; DECLARE c CURSOR FOR {FIVE}; DECLARE h2 CURSOR WITH HOLD FOR {FIVE}"
+    ))
+    .await;
+    assert_eq!(
+        c.simple("ROLLBACK").await,
+        [complete("ROLLBACK"), Msg::Ready('I')]
+    );
+    for gone in ["c", "h2"] {
+        let msgs = c.simple(&format!("FETCH 1 FROM {gone}")).await;
+        assert_eq!(error_code(&msgs), "34000", "{gone}: {msgs:?}");
+    }
+    let msgs = c.simple("FETCH 1 FROM h").await;
+    assert_eq!(msgs[2], complete("FETCH 1"), "{msgs:?}");
+    // in an aborted transaction: 25P02
+    c.simple("BEGIN").await;
+    let msgs = c.simple("SELECT no_such_column FROM telco_customers").await;
+    assert_eq!(msgs.last(), Some(&Msg::Ready('E')));
+    let msgs = c.simple(&format!("DECLARE c CURSOR FOR {FIVE}")).await;
+    assert_eq!(error_code(&msgs), "25P02", "{msgs:?}");
+    let msgs = c.simple("FETCH 1 FROM h").await;
+    assert_eq!(error_code(&msgs), "25P02", "{msgs:?}");
+    assert_eq!(
+        c.simple("ROLLBACK").await,
+        [complete("ROLLBACK"), Msg::Ready('I')]
+    );
+    server.stop().await;
+}

@@ -117,6 +117,29 @@ async fn prepared_prediction_with_parameters_matches_the_simple_protocol() {
         })
         .unwrap();
     assert_eq!(text.parse::<f64>().unwrap(), p);
+    // unaliased calls are named after the function, as in PostgreSQL, with
+    // parameters too; a type mismatch names PostgreSQL's types
+    let stmt = client
+        .prepare(&format!(
+            "SELECT predict('churn', {}), predict_proba('churn', {CHURN_FEATURES}) FROM telco_customers WHERE customer_id = $1",
+            CHURN_FEATURES
+        ))
+        .await
+        .expect("prepare");
+    let names: Vec<&str> = stmt.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["predict", "predict_proba"]);
+    let err = client
+        .query(
+            "SELECT CAST('x' AS bigint) + customer_id FROM telco_customers",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    let message = err.as_db_error().unwrap().message().to_string();
+    assert!(
+        !message.contains("Utf8") && !message.contains("Int64"),
+        "{message}"
+    );
     server.stop().await;
 }
 
@@ -244,5 +267,103 @@ async fn preprocessing_arrays_and_structs_reach_the_client() {
         .await
         .unwrap();
     assert_eq!(idx.get::<_, i64>(0), 2);
+    server.stop().await;
+}
+
+/// PostgreSQL's text cannot hold a NUL byte (it refuses `chr(0)` and
+/// `E'\0'` with 22021 / 54000); a value that has one is answered with 22021
+/// instead of reaching a driver that reads text as C strings. The connection
+/// stays usable and rows before it are unaffected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_with_a_nul_byte_is_an_error_not_a_broken_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    for sql in [
+        "SELECT 'a' || arrow_cast(chr(0), 'Utf8') || 'b' AS t",
+        "SELECT concat('x', chr(0)) AS t",
+    ] {
+        let err = client.simple_query(sql).await.expect_err(sql);
+        assert_eq!(code(&err), "22021", "{sql}");
+        assert_eq!(
+            err.as_db_error().unwrap().message(),
+            "invalid byte sequence for encoding \"UTF8\": 0x00"
+        );
+        // the extended protocol, text and binary results alike
+        let err = client.query(sql, &[]).await.expect_err(sql);
+        assert_eq!(code(&err), "22021", "{sql}");
+    }
+    // other control characters are fine, as in PostgreSQL
+    let row = client
+        .query_one("SELECT concat('a', chr(1), 'b') AS t", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "a\u{1}b");
+    let row = client.query_one("SELECT 'fine' AS t", &[]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "fine");
+    server.stop().await;
+}
+
+/// `SET` is per session as in PostgreSQL: one client's DataFusion settings do
+/// not change another's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_belong_to_their_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let a = server.connect().await;
+    let b = server.connect().await;
+    async fn setting(c: &tokio_postgres::Client, name: &str) -> String {
+        c.query_one(
+            "SELECT value FROM information_schema.df_settings WHERE name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    }
+    let batch = "datafusion.execution.batch_size";
+    let default = setting(&b, batch).await;
+    assert_eq!(default, "8192");
+    a.simple_query(&format!("SET {batch} = 100")).await.unwrap();
+    assert_eq!(setting(&a, batch).await, "100");
+    assert_eq!(setting(&b, batch).await, default);
+    // a table one session creates is seen by the other
+    a.simple_query("CREATE TABLE shared_t AS SELECT 1 AS x")
+        .await
+        .unwrap();
+    let n: i64 = b
+        .query_one("SELECT count(*) FROM shared_t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    // and a new connection starts from the server's settings
+    let c = server.connect().await;
+    assert_eq!(setting(&c, batch).await, default);
+    server.stop().await;
+}
+
+/// `session_user`, `current_user` and `user` name the connecting user, each
+/// session its own (PostgreSQL; Augur has no `SET ROLE`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_user_is_the_connecting_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let augur = server.connect().await;
+    let conn = format!(
+        "host={} port={} user=alice dbname=augur",
+        server.addr.ip(),
+        server.addr.port()
+    );
+    let (alice, connection) = tokio_postgres::connect(&conn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    for (client, user) in [(&alice, "alice"), (&augur, "augur")] {
+        for sql in ["SELECT session_user", "SELECT current_user", "SELECT user"] {
+            let row = client.query_one(sql, &[]).await.unwrap();
+            assert_eq!(row.get::<_, String>(0), user, "{sql}");
+        }
+    }
     server.stop().await;
 }

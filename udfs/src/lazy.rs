@@ -5,9 +5,15 @@
 //! client's Parse/Describe) only fixes the output schema; the inner query runs,
 //! and the CPU-heavy job runs on tokio's blocking pool, when the statement is
 //! executed. The async runtime is never blocked.
+//!
+//! Cancelling the statement (a client's CancelRequest, or a dropped
+//! connection) drops the result stream; the job, which tokio cannot abort,
+//! then stops at its next [`augur_ml::cancel::checkpoint`] with 57014 and
+//! writes nothing.
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -88,6 +94,18 @@ impl TableProvider for LazyQueryTable {
     }
 }
 
+/// Sets the job's cancel flag when the stream waiting for it is dropped
+/// before the job finished.
+struct CancelOnDrop(Option<Arc<AtomicBool>>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(flag) = &self.0 {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 struct JobPartition {
     schema: SchemaRef,
     input: Arc<dyn ExecutionPlan>,
@@ -110,9 +128,16 @@ impl PartitionStream for JobPartition {
         let fut = async move {
             let schema = input.schema();
             let batches = collect(input, ctx).await?;
-            tokio::task::spawn_blocking(move || job(schema, batches))
-                .await
-                .map_err(|e| DataFusionError::Execution(format!("background job failed: {e}")))?
+            let mut cancel = CancelOnDrop(Some(Arc::new(AtomicBool::new(false))));
+            let flag = cancel.0.clone().unwrap_or_default();
+            let result = tokio::task::spawn_blocking(move || {
+                augur_ml::cancel::run(flag, || Ok(job(schema, batches)))
+                    .map_err(crate::error::to_df)?
+            })
+            .await
+            .map_err(|e| DataFusionError::Execution(format!("background job failed: {e}")))?;
+            cancel.0 = None;
+            result
         };
         Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),

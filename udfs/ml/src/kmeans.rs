@@ -253,6 +253,7 @@ fn lloyd(x: &Points, mut centres: Vec<Vec<f64>>, max_iterations: u64, tol: f64) 
     let mut labels = vec![usize::MAX; x.n];
     let mut iterations = 0;
     while iterations < max_iterations {
+        crate::cancel::checkpoint();
         iterations += 1;
         let pass = assign(x, &centres, &mut labels);
         if pass.changed == 0 {

@@ -10,6 +10,7 @@
 //! workspace `Cargo.toml`), because linfa's and ndarray's generic code is
 //! instantiated here.
 
+pub mod cancel;
 pub mod data;
 pub mod distance;
 pub mod encoder;

@@ -11,6 +11,8 @@ where
     T: Send,
     F: Fn(usize, usize) -> T + Sync,
 {
+    // every pass over the rows is a point where a cancelled training stops
+    crate::cancel::checkpoint();
     let blocks = rows.div_ceil(BLOCK_ROWS).max(1);
     let range = |b: usize| (b * BLOCK_ROWS, ((b + 1) * BLOCK_ROWS).min(rows));
     let threads = std::thread::available_parallelism()

@@ -307,6 +307,7 @@ pub fn fit_forest(x: &Array2<f64>, target: Target, o: &TreeOptions) -> Result<Ve
     let mut rng = Xoshiro256Plus::seed_from_u64(o.seed);
     Ok((0..o.trees)
         .map(|_| {
+            crate::cancel::checkpoint();
             let mut rows: Vec<usize> = (0..sample)
                 .map(|_| (rng.next_u64() % n as u64) as usize)
                 .collect();

@@ -110,6 +110,7 @@ fn em(x: &Array2<f64>, resp: &Array2<f64>, k: usize, max_iterations: u64) -> Res
     let (mut weights, mut means, mut covariances) = m_step(x, resp, k);
     let mut bound = f64::NEG_INFINITY;
     for _ in 0..max_iterations {
+        crate::cancel::checkpoint();
         let (resp, log_norm) = posterior(x, &weights, &means, &covariances)?;
         let previous = bound;
         bound = log_norm.iter().sum::<f64>() / log_norm.len().max(1) as f64;

@@ -1,0 +1,140 @@
+//! Cancel requests (BackendKeyData + CancelRequest): a running statement stops
+//! with 57014 however CPU-bound it is, the connection stays usable and other
+//! clients are not affected. The time bounds only detect a hang; they are far
+//! above the time a cancel takes.
+
+use std::time::Duration;
+
+use tokio_postgres::NoTls;
+
+use crate::common::{Server, code, engine};
+
+/// The longest a cancelled statement may take to answer before the test
+/// calls it a hang.
+const HANG: Duration = Duration::from_secs(60);
+
+/// Runs `sql` on `client`, cancels it after `after`, and returns the error.
+async fn cancel_after(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    after: Duration,
+) -> tokio_postgres::Error {
+    let token = client.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        token
+            .cancel_query(NoTls)
+            .await
+            .expect("cancel request sent");
+    });
+    let outcome = tokio::time::timeout(HANG, client.simple_query(sql))
+        .await
+        .expect("the cancelled statement answers");
+    canceller.await.unwrap();
+    outcome.expect_err("the statement is cancelled")
+}
+
+async fn select_one(client: &tokio_postgres::Client) -> i32 {
+    let row = tokio::time::timeout(HANG, client.query_one("SELECT 1::int4", &[]))
+        .await
+        .expect("SELECT 1 answers")
+        .expect("SELECT 1 runs");
+    row.get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cpu_bound_join_is_cancelled_and_the_connection_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    let other = server.connect().await;
+    // 10^10 joined rows: runs for hours unless cancelled
+    let sql = "SELECT count(*) FROM generate_series(1, 100000) a \
+               CROSS JOIN generate_series(1, 100000) b \
+               WHERE (a.value * b.value) % 7 = 3";
+    let token = client.cancel_token();
+    let query = client.simple_query(sql);
+    let side = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // another client is served while the join runs
+        assert_eq!(select_one(&other).await, 1);
+        token
+            .cancel_query(NoTls)
+            .await
+            .expect("cancel request sent");
+    };
+    let (outcome, ()) = tokio::join!(tokio::time::timeout(HANG, query), side);
+    let err = outcome
+        .expect("the cancelled join answers")
+        .expect_err("the join is cancelled");
+    assert_eq!(code(&err), "57014");
+    assert_eq!(
+        err.as_db_error().unwrap().message(),
+        "canceling statement due to user request"
+    );
+    // the same connection runs the next statement
+    assert_eq!(select_one(&client).await, 1);
+    // and the extended protocol too: an aggregation over the same join
+    // (generate_series does not take parameters yet, so the statement has none)
+    let token = client.cancel_token();
+    let prepared = client
+        .prepare(
+            "SELECT sum(a.value * b.value) FROM generate_series(1, 100000) a \
+             CROSS JOIN generate_series(1, 100000) b WHERE a.value + b.value > 2",
+        )
+        .await
+        .unwrap();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        token.cancel_query(NoTls).await.unwrap();
+    });
+    let err = tokio::time::timeout(HANG, client.query(&prepared, &[]))
+        .await
+        .expect("the cancelled aggregation answers")
+        .expect_err("the aggregation is cancelled");
+    canceller.await.unwrap();
+    assert_eq!(code(&err), "57014");
+    assert_eq!(select_one(&client).await, 1);
+    assert_eq!(select_one(&other).await, 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_training_stops_and_saves_no_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    // 500 k-means restarts of 50 clusters over 69 659 rows: tens of seconds
+    let err = cancel_after(
+        &client,
+        "CREATE MODEL long_segments OPTIONS (model_type = 'kmeans', num_clusters = 50, \
+         n_init = 500, max_iterations = 300) \
+         AS SELECT customer_id, number_of_cds, dollar_value FROM cdnow_orders",
+        Duration::from_millis(1500),
+    )
+    .await;
+    assert_eq!(code(&err), "57014");
+    assert_eq!(select_one(&client).await, 1);
+    // the training thread stopped at its next pass over the rows and wrote nothing:
+    // a later training of the same name is version 1
+    let row = client
+        .query_one(
+            "SELECT version FROM ml_train('long_segments', \
+             'SELECT number_of_cds, dollar_value FROM cdnow_orders LIMIT 500', \
+             'model_type=kmeans, num_clusters=2')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1);
+    let n: i64 = client
+        .query_one(
+            "SELECT count(*) FROM models WHERE name = 'long_segments'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    server.stop().await;
+}
