@@ -176,6 +176,9 @@ fn rewrite_row(mut row: DataRow, fixes: &[Fix]) -> DataRow {
 
 /// A float printed by pgwire, printed as PostgreSQL does.
 fn float_text(s: &str, single: bool, extra: i8) -> Option<Vec<u8>> {
+    if already_postgres(s, single, extra) {
+        return None;
+    }
     let v: f64 = match s {
         "inf" | "Infinity" => f64::INFINITY,
         "-inf" | "-Infinity" => f64::NEG_INFINITY,
@@ -192,6 +195,12 @@ fn float_array_text(s: &str, single: bool, extra: i8) -> Option<Vec<u8>> {
     if inner.is_empty() {
         return Some(b"{}".to_vec());
     }
+    if inner
+        .split(',')
+        .all(|item| item == "NULL" || already_postgres(item, single, extra))
+    {
+        return None;
+    }
     let mut out = String::with_capacity(s.len());
     out.push('{');
     for (i, item) in inner.split(',').enumerate() {
@@ -201,11 +210,61 @@ fn float_array_text(s: &str, single: bool, extra: i8) -> Option<Vec<u8>> {
         if item == "NULL" {
             out.push_str(item);
         } else {
-            out.push_str(std::str::from_utf8(&float_text(item, single, extra)?).ok()?);
+            match float_text(item, single, extra) {
+                Some(fixed) => out.push_str(std::str::from_utf8(&fixed).ok()?),
+                None => out.push_str(item),
+            }
         }
     }
     out.push('}');
     Some(out.into_bytes())
+}
+
+/// Sign, significant digits and decimal exponent of Ryu's text for a
+/// finite float (`123.45` → (false, "12345", 2); `1.5e-7` → (false, "15", -7)).
+fn shortest_digits(text: &str) -> (bool, String, i32) {
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text),
+    };
+    let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let significant = all.trim_start_matches('0');
+    let leading_zeros = (all.len() - significant.len()) as i32;
+    (
+        negative,
+        significant.to_string(),
+        int.len() as i32 - 1 - leading_zeros + exp,
+    )
+}
+
+/// Whether pgwire's text for a float is already PostgreSQL's, so the value
+/// need not be parsed and printed again (the common case, and most of a
+/// float column's streaming cost). With `extra_float_digits >= 1` pgwire
+/// prints Ryu's shortest digits, the digits PostgreSQL's `d2s`/`f2s` print;
+/// the two differ only in layout: Ryu's `1.0`, `1e16`, `0.00001` and
+/// `inf`/`NaN` against PostgreSQL's `1`, `1e+16`, `1e-05`, `Infinity`. A
+/// plain `d.ddd` with a non-zero fraction, at most 15 (float4: 6) integer
+/// digits and no more than three zeros after `0.` is printed alike by both.
+fn already_postgres(s: &str, single: bool, extra: i8) -> bool {
+    if extra < 1 {
+        return false;
+    }
+    let b = s.strip_prefix('-').unwrap_or(s).as_bytes();
+    let Some(dot) = b.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    if b.is_empty()
+        || !b.iter().all(|&c| c.is_ascii_digit() || c == b'.')
+        || b.ends_with(b".0")
+        || b.starts_with(b"0.0000")
+    {
+        return false;
+    }
+    let integer_digits = if b[0] == b'0' { 0 } else { dot };
+    integer_digits <= if single { 6 } else { 15 }
 }
 
 /// PostgreSQL's text form of a float8 (`single = false`) or float4.
@@ -217,24 +276,30 @@ pub fn format_float(v: f64, single: bool, extra: i8) -> String {
         return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
     let max_digits: i32 = if single { 6 } else { 15 };
-    // scientific form of the digits: "-1.2345e-7"
-    let sci = if extra > 0 {
-        if single {
-            format!("{:e}", v as f32)
+    let (negative, digits, exp) = if extra > 0 {
+        // Ryu's shortest digits, as PostgreSQL's d2s/f2s (which are Ryu):
+        // Rust's own shortest printing breaks ties the other way
+        // (float4 -423881.125 prints as -423881.13; PostgreSQL -423881.12).
+        let mut buffer = ryu::Buffer::new();
+        let text = if single {
+            buffer.format_finite(v as f32)
         } else {
-            format!("{v:e}")
-        }
+            buffer.format_finite(v)
+        };
+        shortest_digits(text)
     } else {
+        // scientific form of the rounded digits: "-1.2345e-7"
         let precision = (max_digits + extra as i32).max(1) as usize;
-        format!("{:.*e}", precision - 1, v)
+        let sci = format!("{:.*e}", precision - 1, v);
+        let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
+        let exp: i32 = exp.parse().expect("integer exponent");
+        let (negative, mantissa) = match mantissa.strip_prefix('-') {
+            Some(m) => (true, m),
+            None => (false, mantissa),
+        };
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        (negative, digits, exp)
     };
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("integer exponent");
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let digits = digits.trim_end_matches('0');
     let digits = if digits.is_empty() { "0" } else { digits };
     let threshold = if extra > 0 {
@@ -314,6 +379,41 @@ fn empty_array(value: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    /// Every value whose pgwire text the fast path keeps prints the same
+    /// through the full rewrite, over magnitudes 1e-7 .. 1e17 in both widths;
+    /// and the fast path does keep the common cases.
+    #[test]
+    fn kept_float_text_equals_the_rewrite() {
+        use pgwire::types::format::float_digits::ExtraFloatDigits;
+        let digits = ExtraFloatDigits(1);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut kept = 0;
+        for i in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mantissa = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let v = mantissa * 10f64.powi((i % 25) - 7);
+            let v = if i % 3 == 0 { -v } else { v };
+            for (text, single) in [
+                (digits.format_f64(v).to_string(), false),
+                (digits.format_f32(v as f32).to_string(), true),
+            ] {
+                if already_postgres(&text, single, 1) {
+                    kept += 1;
+                    let parsed: f64 = text.parse().unwrap();
+                    assert_eq!(format_float(parsed, single, 1), text, "{v} single={single}");
+                }
+            }
+        }
+        assert!(kept > 200_000, "{kept}");
+        assert!(already_postgres("29.85", false, 1));
+        assert!(!already_postgres("29.85", false, 0));
+        assert!(!already_postgres("1.0", false, 1));
+        assert!(!already_postgres("0.00001", false, 1));
+        assert!(!already_postgres("1234567.5", true, 1));
+    }
+
     /// PostgreSQL 15 answers (`SELECT x::float8`, `x::float4`, default
     /// extra_float_digits 1, and `SET extra_float_digits = 0`).
     #[test]
@@ -340,6 +440,8 @@ mod tests {
         assert_eq!(f4(1000000.0), "1e+06");
         assert_eq!(f4(1.5), "1.5");
         assert_eq!(f4(std::f32::consts::PI), "3.1415927");
+        // a tie between two shortest forms: PostgreSQL (Ryu) takes the even digit
+        assert_eq!(f4(-423881.125), "-423881.12");
         // extra_float_digits = 0: %.15g and %.6g
         assert_eq!(format_float(0.1, false, 0), "0.1");
         assert_eq!(format_float(1.0 / 3.0, false, 0), "0.333333333333333");
