@@ -150,9 +150,13 @@ pub struct Scratch {
     scores: Vec<f32>,
 }
 
-fn resize(v: &mut Vec<f32>, n: usize) {
-    v.clear();
-    v.resize(n, 0.0);
+/// The first `n` elements of `v`, grown if shorter (contents unspecified:
+/// every user overwrites them).
+fn grown(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
+    if v.len() < n {
+        v.resize(n, 0.0);
+    }
+    &mut v[..n]
 }
 
 /// `dst (rows × out) += x (rows × inp) · wᵀ` where `w` is `out × inp`.
@@ -286,7 +290,7 @@ impl PackedBert {
             scores,
         } = scratch;
         // embeddings: word + position + token type 0, then layer norm
-        resize(x, tokens * h);
+        let x = grown(x, tokens * h);
         for (row, (p, id)) in x
             .chunks_exact_mut(h)
             .zip(seqs.iter().flat_map(|s| s.iter().enumerate()))
@@ -302,7 +306,7 @@ impl PackedBert {
         for l in &self.layers {
             linear(qkv, x, &l.qkv_w, &l.qkv_b, tokens, h, par);
             laps.lap(Stages::QKV);
-            resize(ctx, tokens * h);
+            let ctx = grown(ctx, tokens * h);
             self.attention(qkv, ctx, scores, &offsets, parallel, &mut laps);
             // x = norm(x + ctx·Woᵀ + bo)
             linear_residual(x, ctx, &l.attn_out_w, &l.attn_out_b, tokens, h, par);
@@ -376,7 +380,8 @@ impl PackedBert {
             let q = qkv[start * 3 * h + head * d..].as_ptr();
             let k = qkv[start * 3 * h + h + head * d..].as_ptr();
             let v = qkv[start * 3 * h + 2 * h + head * d..].as_ptr();
-            resize(scores, s * s);
+            // s × s scores, then s inverse row sums
+            let scores = grown(scores, s * s + s);
             // SAFETY: q, k and v address rows start..start+s of the packed
             // QKV matrix (stride 3h, length checked above), columns
             // head·d..head·d+d of their third; this task alone writes rows
@@ -408,7 +413,8 @@ impl PackedBert {
             if let Some(l) = laps.as_deref_mut() {
                 l.lap(Stages::SCORES);
             }
-            kernels::softmax_rows(scores, s);
+            let (scores, inv_sums) = scores.split_at_mut(s * s);
+            kernels::exp_rows(scores, s, inv_sums);
             if let Some(l) = laps.as_deref_mut() {
                 l.lap(Stages::SOFTMAX);
             }
@@ -435,6 +441,14 @@ impl PackedBert {
                     false,
                     Parallelism::None,
                 );
+                // softmax's normalisation, on the context rows
+                for (i, inv) in inv_sums.iter().enumerate() {
+                    let row = std::slice::from_raw_parts_mut(
+                        dst.ptr().add((start + i) * h + head * d),
+                        d,
+                    );
+                    row.iter_mut().for_each(|v| *v *= inv);
+                }
             }
             if let Some(l) = laps {
                 l.lap(Stages::CONTEXT);
