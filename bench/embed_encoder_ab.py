@@ -1,7 +1,8 @@
 """A/B of the encoders alone (no SQL): sentence-transformers (CPU PyTorch)
 and Augur's packed encoder (udfs/embed/examples/throughput.rs), interleaved
 run by run on the same texts and thread count, with the load average of
-each run. For tuning on a shared machine, where only interleaved figures
+each run: sentences per second of wall time and per CPU second (all
+threads; OpenMP's spin-waiting counts as PyTorch's CPU time). For tuning on a shared machine, where only interleaved figures
 are comparable; bench/embed_bench.py is the end-to-end (SQL) figure.
 
     cargo build -p augur-embed --example throughput
@@ -43,14 +44,17 @@ def main():
     st_rates, au_rates = [], []
     for r in range(args.rounds):
         load = os.getloadavg()[0]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         st.encode(texts, batch_size=args.batch_size)
         st_rates.append(n / (time.perf_counter() - t0))
+        st_cpu = n / (time.process_time() - c0)
         out = subprocess.run([args.example, args.reviews, "--model", args.model, "--repeat", "1"],
                              env=env, check=True, capture_output=True, text=True).stdout
         au_rates.append(float(re.search(r"augur ([\d.]+) sentences/s", out).group(1)))
+        au_cpu = float(re.search(r"([\d.]+) sentences per CPU s", out).group(1))
         print(f"round {r + 1}: pytorch {st_rates[-1]:.1f}, augur {au_rates[-1]:.1f} sentences/s, "
-              f"ratio {au_rates[-1] / st_rates[-1]:.2f} (load {load:.2f} -> "
+              f"ratio {au_rates[-1] / st_rates[-1]:.2f}; per CPU second: pytorch {st_cpu:.1f}, "
+              f"augur {au_cpu:.1f}, ratio {au_cpu / st_cpu:.2f} (load {load:.2f} -> "
               f"{os.getloadavg()[0]:.2f})", flush=True)
     print(f"best: pytorch {max(st_rates):.1f}, augur {max(au_rates):.1f} sentences/s, "
           f"ratio {max(au_rates) / max(st_rates):.2f}")

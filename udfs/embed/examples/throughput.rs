@@ -23,6 +23,23 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// CPU seconds (user + system, all threads) used by this process so far,
+/// from `/proc/self/stat` (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the line, in clock ticks (100 per second)
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    if f.len() < 13 {
+        return 0.0;
+    }
+    (f[11] + f[12]) / 100.0
+}
+
 fn gemm_rate(m: usize, n: usize, k: usize, transposed_rhs: bool) -> f64 {
     let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..n * k).map(|i| (i % 5) as f32 * 0.1).collect();
@@ -73,13 +90,23 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--model" => model = PathBuf::from(args.next().expect("--model DIR")),
-            "--repeat" => repeat = args.next().and_then(|r| r.parse().ok()).expect("--repeat N"),
+            "--repeat" => {
+                repeat = args
+                    .next()
+                    .and_then(|r| r.parse().ok())
+                    .expect("--repeat N")
+            }
             "--gemm" => gemm = true,
             _ => csv_path = Some(a),
         }
     }
     if gemm {
-        for (m, n, k) in [(512, 1152, 384), (512, 384, 384), (512, 1536, 384), (512, 384, 1536)] {
+        for (m, n, k) in [
+            (512, 1152, 384),
+            (512, 384, 384),
+            (512, 1536, 384),
+            (512, 384, 1536),
+        ] {
             println!(
                 "gemm {m}x{n}x{k} one thread: {:.1} GFLOP/s (weights out×in), {:.1} GFLOP/s (in×out)",
                 gemm_rate(m, n, k, true),
@@ -109,17 +136,20 @@ fn main() {
         "{} texts, {tokens} tokens, {} threads, token budget {}",
         texts.len(),
         rayon::current_num_threads(),
-        std::env::var("AUGUR_TOKEN_BUDGET").unwrap_or_else(|_| augur_embed::TOKEN_BUDGET.to_string())
+        std::env::var("AUGUR_TOKEN_BUDGET")
+            .unwrap_or_else(|_| augur_embed::TOKEN_BUDGET.to_string())
     );
     let mut all = Stages::default();
     let mut tok_all = 0.0;
     for _ in 0..repeat {
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         let (_, tok, stages) = e.embed_profiled(&texts).expect("embed");
         let secs = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu;
         println!(
-            "augur {:.1} sentences/s ({secs:.2} s)  load {}",
+            "augur {:.1} sentences/s ({secs:.2} s, {cpu:.1} CPU s: {:.1} sentences per CPU s)  load {}",
             texts.len() as f64 / secs,
+            texts.len() as f64 / cpu,
             load_average()
         );
         all.add(&stages);
@@ -129,7 +159,11 @@ fn main() {
     println!("per run: tokenize {:.3} s (wall)", tok_all / n);
     let total = all.total();
     for (name, s) in Stages::NAMES.iter().zip(all.secs) {
-        println!("  {name:<24} {:>7.3} thread-s  {:>5.1}%", s / n, 100.0 * s / total);
+        println!(
+            "  {name:<24} {:>7.3} thread-s  {:>5.1}%",
+            s / n,
+            100.0 * s / total
+        );
     }
     println!("  {:<24} {:>7.3} thread-s", "total", total / n);
 }

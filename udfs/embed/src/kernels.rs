@@ -127,12 +127,10 @@ fn exp_rows_body(x: &mut [f32], width: usize, inv_sums: &mut [f32]) {
                 m[i] = m[i].max(c[i]);
             }
         }
-        let max = chunks
-            .remainder()
-            .iter()
-            .fold(m.iter().copied().fold(f32::NEG_INFINITY, f32::max), |a, &b| {
-                a.max(b)
-            });
+        let max = chunks.remainder().iter().fold(
+            m.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+            |a, &b| a.max(b),
+        );
         let mut s = [0f32; LANES];
         let mut chunks = row.chunks_exact_mut(LANES);
         for c in &mut chunks {
@@ -261,7 +259,9 @@ mod tests {
             }
         }
         let h = 40;
-        let mut x: Vec<f32> = (0..h * 2).map(|i| (i as f32 * 0.37).sin() * 3.0 + 1.0).collect();
+        let mut x: Vec<f32> = (0..h * 2)
+            .map(|i| (i as f32 * 0.37).sin() * 3.0 + 1.0)
+            .collect();
         let orig = x.clone();
         let w: Vec<f32> = (0..h).map(|i| 1.0 + i as f32 / 100.0).collect();
         let b: Vec<f32> = (0..h).map(|i| i as f32 / 50.0).collect();

@@ -12,7 +12,8 @@
 //!    truncated at [`Embedder::max_seq_length`] word pieces, texts in parallel;
 //! 2. on the CPU, pack the texts' tokens one after another into batches of
 //!    up to [`TOKEN_BUDGET`] tokens with no padding at all and run the
-//!    encoder on them (module `packed`: attention per text); on a GPU, sort the
+//!    encoder on them, batches in parallel, one per thread (module `packed`:
+//!    attention per text); on a GPU, sort the
 //!    texts by token count and run padded batches of [`BATCH_SIZE`] with an
 //!    attention mask over the padding (module `bert`);
 //! 3. mean-pool the last hidden state over each text's tokens, then divide
@@ -352,7 +353,12 @@ impl Embedder {
                 tokens += ids[end].len();
                 end += 1;
             }
-            batches.push(ids[start..end].iter().map(Vec::as_slice).collect::<Vec<_>>());
+            batches.push(
+                ids[start..end]
+                    .iter()
+                    .map(Vec::as_slice)
+                    .collect::<Vec<_>>(),
+            );
             start = end;
         }
         thread_local! {

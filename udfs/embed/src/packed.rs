@@ -13,12 +13,21 @@
 //! and runs layer norm on one thread. Here:
 //! - matrix products call `gemm` (the kernels candle itself uses) directly,
 //!   with the bias, and for the two output projections also the residual,
-//!   preloaded into the destination (`dst = dst + x·Wᵀ`);
+//!   preloaded into the destination (`dst = dst + x·Wᵀ`). The `gemm` crate
+//!   is not the bottleneck: on the encoder's shapes (512 × 1152 × 384,
+//!   512 × 1536 × 384, …) one thread of it runs at 45–55 GFLOP/s, as fast as
+//!   PyTorch's MKL `linear` on one thread of the same 2-core machine
+//!   (39–50 GFLOP/s; `examples/throughput.rs --gemm`, BENCHMARKS.md);
+//! - the caller runs a call's batches in parallel, one batch per thread and
+//!   every product of a batch single-threaded (`parallel = false`): at these
+//!   small shapes splitting each product over threads cost more in
+//!   synchronisation than it gained (a lone batch still splits its products);
 //! - attention reads queries, keys and values in place from the fused QKV
 //!   product through strides, one `gemm` per (text, head) for the scores and
-//!   one for the context, (text, head) pairs in parallel, softmax in between;
-//! - layer norm (f64 sums) and GELU (erf form, candle's erf) run in parallel
-//!   over rows.
+//!   one for the context, softmax in between (its normalisation applied to
+//!   the `s × d` context instead of the `s × s` probabilities);
+//! - layer norm, softmax and GELU (erf form) are vectorised kernels
+//!   (module `kernels`), buffers are reused from batch to batch ([`Scratch`]).
 
 use rayon::prelude::*;
 
@@ -204,7 +213,15 @@ fn matmul_into(
 
 /// `dst = x·wᵀ + b` (rows × out; `dst` resized).
 #[allow(clippy::too_many_arguments)]
-fn linear(dst: &mut Vec<f32>, x: &[f32], w: &[f32], b: &[f32], rows: usize, inp: usize, par: Parallelism) {
+fn linear(
+    dst: &mut Vec<f32>,
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    rows: usize,
+    inp: usize,
+    par: Parallelism,
+) {
     let out = b.len();
     dst.clear();
     for _ in 0..rows {
