@@ -56,7 +56,7 @@ fn exp(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // adding and subtracting 1.5·2²³ rounds to the nearest integer
     const ROUND: f32 = 12_582_912.0;
-    let x = x.max(-87.0).min(88.0);
+    let x = x.clamp(-87.0, 88.0);
     let t = x.mul_add(LOG2E, ROUND);
     let n = t - ROUND;
     let r = n.mul_add(-LN2_HI, x);
@@ -66,7 +66,7 @@ fn exp(x: f32) -> f32 {
     let p = p.mul_add(r, 8.333_452e-3);
     let p = p.mul_add(r, 4.166_579_6e-2);
     let p = p.mul_add(r, 1.666_666_5e-1);
-    let p = p.mul_add(r, 5.000_000_1e-1);
+    let p = p.mul_add(r, 0.5);
     let y = p.mul_add(r * r, r) + 1.0;
     // t's low mantissa bits hold n (−126 ≤ n ≤ 127) in two's complement:
     // adding the bias and shifting gives 2ⁿ's exponent field without a

@@ -212,7 +212,6 @@ fn matmul_into(
 }
 
 /// `dst = x·wᵀ + b` (rows × out; `dst` resized).
-#[allow(clippy::too_many_arguments)]
 fn linear(
     dst: &mut Vec<f32>,
     x: &[f32],
