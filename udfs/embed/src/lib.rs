@@ -12,7 +12,8 @@
 //!    truncated at [`Embedder::max_seq_length`] word pieces, texts in parallel;
 //! 2. on the CPU, pack the texts' tokens one after another into batches of
 //!    up to [`TOKEN_BUDGET`] tokens with no padding at all and run the
-//!    encoder on them (module `packed`: attention per text); on a GPU, sort the
+//!    encoder on them, batches in parallel, one per thread (module `packed`:
+//!    attention per text); on a GPU, sort the
 //!    texts by token count and run padded batches of [`BATCH_SIZE`] with an
 //!    attention mask over the padding (module `bert`);
 //! 3. mean-pool the last hidden state over each text's tokens, then divide
@@ -24,6 +25,7 @@
 //! characters become `[UNK]`).
 
 mod bert;
+mod kernels;
 mod packed;
 #[doc(hidden)]
 pub mod testing;
@@ -38,6 +40,9 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config;
 
 use crate::bert::Bert;
+use crate::packed::Scratch;
+#[doc(hidden)]
+pub use crate::packed::Stages;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 /// The default model's name (its directory name under the model cache).
@@ -306,35 +311,88 @@ impl Embedder {
     /// Embeds `texts`; returns `texts.len() * dim()` values, row after row,
     /// each row of L2 norm 1.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<f32>> {
-        let ids = self.tokenize(texts)?;
-        match &self.packed {
-            Some(p) => Self::embed_packed(p, &ids, self.dim),
-            None => self.embed_padded(&ids),
-        }
+        Ok(self.embed_profiled(texts)?.0)
     }
 
-    /// The packed CPU path: batches of up to [`TOKEN_BUDGET`] tokens in the
-    /// texts' own order, no padding.
-    fn embed_packed(p: &packed::PackedBert, ids: &[Vec<u32>], dim: usize) -> Result<Vec<f32>> {
+    /// [`Embedder::embed`], also returning the seconds spent tokenising and in
+    /// each encoder stage (CPU only; thread-seconds when batches run in
+    /// parallel). A profiling aid for `examples/throughput.rs`.
+    #[doc(hidden)]
+    pub fn embed_profiled(&self, texts: &[&str]) -> Result<(Vec<f32>, f64, Stages)> {
+        let t = std::time::Instant::now();
+        let ids = self.tokenize(texts)?;
+        let tokenize = t.elapsed().as_secs_f64();
+        let mut stages = Stages::default();
+        let out = match &self.packed {
+            Some(p) => Self::embed_packed(p, &ids, self.dim, &mut stages)?,
+            None => self.embed_padded(&ids)?,
+        };
+        Ok((out, tokenize, stages))
+    }
+
+    /// The packed CPU path: texts in their own order cut into batches of up
+    /// to [`TOKEN_BUDGET`] tokens (no padding); several batches run in
+    /// parallel, one per thread, each single-threaded inside; a lone batch
+    /// runs multi-threaded inside.
+    fn embed_packed(
+        p: &packed::PackedBert,
+        ids: &[Vec<u32>],
+        dim: usize,
+        stages: &mut Stages,
+    ) -> Result<Vec<f32>> {
+        use rayon::prelude::*;
         let budget = std::env::var("AUGUR_TOKEN_BUDGET")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(TOKEN_BUDGET);
-        {
-            let mut out = Vec::with_capacity(ids.len() * dim);
-            let mut start = 0;
-            while start < ids.len() {
-                let (mut end, mut tokens) = (start, 0);
-                while end < ids.len() && (end == start || tokens + ids[end].len() <= budget) {
-                    tokens += ids[end].len();
-                    end += 1;
-                }
-                let batch: Vec<&[u32]> = ids[start..end].iter().map(Vec::as_slice).collect();
-                out.extend(p.embed(&batch).map_err(internal)?);
-                start = end;
+        let mut batches = vec![];
+        let mut start = 0;
+        while start < ids.len() {
+            let (mut end, mut tokens) = (start, 0);
+            while end < ids.len() && (end == start || tokens + ids[end].len() <= budget) {
+                tokens += ids[end].len();
+                end += 1;
             }
-            Ok(out)
+            batches.push(
+                ids[start..end]
+                    .iter()
+                    .map(Vec::as_slice)
+                    .collect::<Vec<_>>(),
+            );
+            start = end;
         }
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Scratch> = Default::default();
+        }
+        let results: Vec<(Vec<f32>, Stages)> = if batches.len() == 1 {
+            // multi-threaded inside: while it waits, this thread may run
+            // another query's batch, so it must not hold the thread's scratch
+            let mut s = Stages::default();
+            let v = p
+                .embed(&batches[0], &mut Scratch::default(), true, &mut s)
+                .map_err(internal)?;
+            vec![(v, s)]
+        } else {
+            batches
+                .par_iter()
+                .with_max_len(1)
+                .map(|b| {
+                    // single-threaded inside (no rayon calls): nothing else
+                    // runs on this thread until it returns
+                    let mut s = Stages::default();
+                    let v = SCRATCH
+                        .with_borrow_mut(|scratch| p.embed(b, scratch, false, &mut s))
+                        .map_err(internal)?;
+                    Ok((v, s))
+                })
+                .collect::<Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len() * dim);
+        for (v, s) in results {
+            out.extend(v);
+            stages.add(&s);
+        }
+        Ok(out)
     }
 
     /// The padded path (candle tensors; the only one on a GPU): texts sorted
