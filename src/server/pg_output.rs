@@ -113,48 +113,56 @@ pub fn postgres_formats(mut response: QueryResponse) -> QueryResponse {
     response
 }
 
-/// Whether a field marked in `texts` holds a NUL byte.
-fn has_nul_in_text(row: &DataRow, texts: &[bool]) -> bool {
+/// The values of a DataRow in order (`None` for NULL); ends early on a
+/// malformed row (which is then passed on unchanged).
+fn fields(row: &DataRow) -> impl Iterator<Item = Option<&[u8]>> {
     let data = &row.data[..];
     let mut pos = 0;
-    for i in 0..row.field_count as usize {
-        let Some(len_bytes) = data.get(pos..pos + 4) else {
-            return false;
-        };
-        let len = i32::from_be_bytes(len_bytes.try_into().expect("4 bytes"));
+    (0..row.field_count as usize).map_while(move |_| {
+        let len = i32::from_be_bytes(data.get(pos..pos + 4)?.try_into().ok()?);
         pos += 4;
         if len < 0 {
-            continue;
+            return Some(None);
         }
-        let Some(value) = data.get(pos..pos + len as usize) else {
-            return false;
-        };
+        let value = data.get(pos..pos + len as usize)?;
         pos += len as usize;
-        if texts.get(i).copied().unwrap_or(false) && value.contains(&0) {
-            return true;
-        }
-    }
-    false
+        Some(Some(value))
+    })
+}
+
+/// Whether a field marked in `texts` holds a NUL byte.
+fn has_nul_in_text(row: &DataRow, texts: &[bool]) -> bool {
+    fields(row)
+        .zip(texts)
+        .any(|(value, text)| *text && value.is_some_and(|v| v.contains(&0)))
+}
+
+/// Whether any value of `row` prints differently in PostgreSQL (the same
+/// checks as [`rewrite_row`], without building the new row).
+fn needs_rewrite(row: &DataRow, fixes: &[Fix]) -> bool {
+    fields(row)
+        .zip(fixes)
+        .any(|(value, fix)| match (value, *fix) {
+            (None, _) | (_, Fix::Keep) => false,
+            (Some(v), Fix::Float { single, extra }) => {
+                std::str::from_utf8(v).map_or(true, |s| !already_postgres(s, single, extra))
+            }
+            _ => true,
+        })
 }
 
 fn rewrite_row(mut row: DataRow, fixes: &[Fix]) -> DataRow {
-    let data = &row.data[..];
-    let mut out = BytesMut::with_capacity(data.len() + 8);
-    let mut pos = 0;
-    for i in 0..row.field_count as usize {
-        let Some(len_bytes) = data.get(pos..pos + 4) else {
-            return row;
-        };
-        let len = i32::from_be_bytes(len_bytes.try_into().expect("4 bytes"));
-        pos += 4;
-        if len < 0 {
-            out.put_i32(len);
+    if !needs_rewrite(&row, fixes) {
+        return row; // the common case: no copy, no allocation
+    }
+    let mut out = BytesMut::with_capacity(row.data.len() + 8);
+    let mut written = 0;
+    for (i, value) in fields(&row).enumerate() {
+        written += 1;
+        let Some(value) = value else {
+            out.put_i32(-1);
             continue;
-        }
-        let Some(value) = data.get(pos..pos + len as usize) else {
-            return row;
         };
-        pos += len as usize;
         let fixed = match fixes.get(i).copied().unwrap_or(Fix::Keep) {
             Fix::Keep => None,
             Fix::Float { single, extra } => std::str::from_utf8(value)
@@ -170,7 +178,9 @@ fn rewrite_row(mut row: DataRow, fixes: &[Fix]) -> DataRow {
         out.put_i32(value.len() as i32);
         out.put_slice(value);
     }
-    row.data = out;
+    if written == row.field_count as usize {
+        row.data = out;
+    }
     row
 }
 
