@@ -160,24 +160,36 @@ async fn with_cancel<C: ClientInfo>(client: &C, response: Response) -> Response 
 /// returned stream (a cancel, a closed portal, a dropped connection) aborts
 /// the task and with it the query, at the query's next yield. A panic in the
 /// query ends the stream with XX000 instead of truncating the result.
-fn polled_apart(rows: SendableRowStream) -> SendableRowStream {
+/// `cancel` is the statement's flag (see `augur_udfs::cancel`), set at the
+/// same time, for functions that compute for long inside one poll (`embed`).
+fn polled_apart(
+    rows: SendableRowStream,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> SendableRowStream {
     use futures::StreamExt;
-    struct Task(tokio::task::JoinHandle<()>);
+    struct Task(
+        tokio::task::JoinHandle<()>,
+        Arc<std::sync::atomic::AtomicBool>,
+    );
     impl Drop for Task {
         fn drop(&mut self) {
+            self.1.store(true, std::sync::atomic::Ordering::Relaxed);
             self.0.abort();
         }
     }
     const CHUNK_ROWS: usize = 1024;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<PgWireResult<DataRow>>>(4);
-    let task = Task(tokio::spawn(async move {
-        let mut chunks = rows.ready_chunks(CHUNK_ROWS);
-        while let Some(chunk) = chunks.next().await {
-            if tx.send(chunk).await.is_err() {
-                break;
+    let task = Task(
+        tokio::spawn(async move {
+            let mut chunks = rows.ready_chunks(CHUNK_ROWS);
+            while let Some(chunk) = chunks.next().await {
+                if tx.send(chunk).await.is_err() {
+                    break;
+                }
             }
-        }
-    }));
+        }),
+        cancel,
+    );
     Box::pin(
         futures::stream::unfold(Some((rx, task)), |state| async move {
             let (mut rx, mut task) = state?;
@@ -321,8 +333,10 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
     statement: &Statement,
 ) -> PgWireResult<pgwire::api::results::QueryResponse> {
     let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+    let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let frame = augur_udfs::cancel::with_cancel_flag(frame, cancel.clone());
     let mut response = df::encode_dataframe(frame, format, Some(options)).await?;
-    response.data_rows = polled_apart(response.data_rows);
+    response.data_rows = polled_apart(response.data_rows, cancel);
     if let Some(names) = super::names::pg_column_names(statement) {
         let fields = (*response.row_schema).clone();
         response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));

@@ -138,3 +138,38 @@ async fn a_cancelled_training_stops_and_saves_no_model() {
     assert_eq!(n, 1);
     server.stop().await;
 }
+
+/// `embed` over one batch of 8,192 texts computes inside a single call for
+/// minutes: a cancel stops it within a few hundred texts (the statement's
+/// flag, checked every 512 texts), so the next statement on the connection
+/// is not left waiting behind the rest of the batch. Uses the real default
+/// model; skipped when it is not there, except under CI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_embed_is_cancelled_and_its_work_stops() {
+    let model = augur_embed::default_model_dir();
+    if !model.join("model.safetensors").is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "model {} missing: run scripts/fetch-embed-model",
+            model.display()
+        );
+        eprintln!("skipped: no model in {}", model.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    // ~200 word pieces each: minutes of work for the whole batch on two cores
+    let sql = "SELECT count(embed(repeat('the parcel came late and the box was damaged ', 20) \
+               || value::text)) FROM generate_series(1, 8192)";
+    let err = cancel_after(&client, sql, Duration::from_secs(2)).await;
+    assert_eq!(code(&err), "57014");
+    // the next embed answers once the current 512 texts are done, not after
+    // the rest of the 8,192 (which would take longer than HANG)
+    let row = tokio::time::timeout(HANG, client.query_one("SELECT embed('hello')", &[]))
+        .await
+        .expect("the next statement is not stuck behind the cancelled batch")
+        .expect("embed runs");
+    let v: Vec<f32> = row.get(0);
+    assert_eq!(v.len(), 384);
+}

@@ -23,6 +23,7 @@
 //! [`register_all`] installs every function into a DataFusion `SessionContext`.
 //! Errors carry PostgreSQL SQLSTATE codes through [`error::to_df`].
 
+pub mod cancel;
 pub mod columns;
 pub mod embed;
 pub mod error;

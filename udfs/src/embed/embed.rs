@@ -169,6 +169,8 @@ impl ScalarUDFImpl for Embed {
                 "embed: model '{name}' changed since this statement was planned; run it again"
             )));
         }
+        let config = &args.config_options;
+        let cancelled = || crate::cancel::is_cancelled(config);
         match text {
             ColumnarValue::Scalar(s) => {
                 let array = embed_array(&model, &s.to_array_of_size(1)?)?;
@@ -176,13 +178,30 @@ impl ScalarUDFImpl for Embed {
                     &array, 0,
                 )?))
             }
-            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(embed_array(&model, a)?)),
+            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(embed_array_cancellable(
+                &model, a, &cancelled,
+            )?)),
         }
     }
 }
 
+/// Texts embedded between two looks at the statement's cancel flag: a few
+/// seconds of work on two cores (results do not depend on it: every text is
+/// embedded on its own, without padding).
+const CANCEL_CHECK_TEXTS: usize = 512;
+
 /// Embeds every non-NULL string of `texts`.
 pub fn embed_array(model: &Embedder, texts: &ArrayRef) -> Result<ArrayRef> {
+    embed_array_cancellable(model, texts, &|| false)
+}
+
+/// [`embed_array`], stopping with 57014 once `cancelled()` says so (checked
+/// every [`CANCEL_CHECK_TEXTS`] texts).
+pub fn embed_array_cancellable(
+    model: &Embedder,
+    texts: &ArrayRef,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<ArrayRef> {
     let strings = cast(texts, &DataType::Utf8)?;
     let strings = strings.as_string::<i32>();
     let present: Vec<usize> = (0..strings.len())
@@ -190,7 +209,16 @@ pub fn embed_array(model: &Embedder, texts: &ArrayRef) -> Result<ArrayRef> {
         .collect();
     let inputs: Vec<&str> = present.iter().map(|&i| strings.value(i)).collect();
     let dim = model.dim();
-    let vectors = blocking(|| model.embed(&inputs)).map_err(to_df)?;
+    let vectors = blocking(|| {
+        let mut vectors = Vec::with_capacity(inputs.len() * dim);
+        for chunk in inputs.chunks(CANCEL_CHECK_TEXTS) {
+            if cancelled() {
+                return Err(crate::cancel::cancelled());
+            }
+            vectors.extend(model.embed(chunk).map_err(to_df)?);
+        }
+        Ok(vectors)
+    })?;
     let mut values = vec![0f32; strings.len() * dim];
     for (k, &i) in present.iter().enumerate() {
         values[i * dim..(i + 1) * dim].copy_from_slice(&vectors[k * dim..(k + 1) * dim]);
