@@ -565,7 +565,7 @@ fn fit_split(
             insert(
                 &mut model.metrics,
                 "explained_variance_ratio",
-                Some(fitted.explained_variance_ratio.iter().sum()),
+                Some(fitted.explained_variance_ratio.iter().sum::<f64>().min(1.0)),
             );
             model.parameters = Parameters::Pca {
                 mean: fitted.mean,

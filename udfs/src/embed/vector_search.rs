@@ -209,6 +209,12 @@ fn query_value_arg(e: &Expr) -> Result<QueryValue> {
         ));
     }
     let t = e.get_type(&DFSchema::empty())?;
+    if t == DataType::Null {
+        return Err(sql_err(
+            sqlstate::NULL_VALUE_NOT_ALLOWED,
+            format!("{NAME}: query_value is NULL (or has a NULL element)"),
+        ));
+    }
     if !is_float_vector(&t) {
         return Err(sql_err(
             sqlstate::DATATYPE_MISMATCH,
