@@ -451,7 +451,7 @@ mod tests {
         assert_eq!(f4(1.5), "1.5");
         assert_eq!(f4(std::f32::consts::PI), "3.1415927");
         // a tie between two shortest forms: PostgreSQL (Ryu) takes the even digit
-        assert_eq!(f4(-423881.125), "-423881.12");
+        assert_eq!(f4(-423_881.12), "-423881.12"); // the float4 -423881.125
         // extra_float_digits = 0: %.15g and %.6g
         assert_eq!(format_float(0.1, false, 0), "0.1");
         assert_eq!(format_float(1.0 / 3.0, false, 0), "0.333333333333333");
