@@ -87,7 +87,9 @@ impl SqlParser {
                 continue;
             }
             scrolling_fetch(&words)?;
-            if let Some(drop) = drop_model(&words)? {
+            if let Some(fetch) = canonical_fetch(&words) {
+                out.extend(self.compat.parse(&fetch).map_err(syntax)?);
+            } else if let Some(drop) = drop_model(&words)? {
                 out.extend(self.compat.parse(&drop).map_err(syntax)?);
             } else if is_create_model(&words) {
                 let toks: Vec<Token> = chunk
@@ -280,6 +282,36 @@ fn scrolling_fetch(words: &[&Token]) -> Result<(), SqlError> {
     Ok(())
 }
 
+/// PostgreSQL's short FETCH forms, which sqlparser does not parse, written
+/// out: `FETCH c` / `FETCH FROM c` (NEXT), `FETCH FORWARD c` (one row) and
+/// a missing `FROM` (`FETCH 5 c`) → `FETCH <direction> FROM c`.
+fn canonical_fetch(words: &[&Token]) -> Option<String> {
+    let is = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.value.eq_ignore_ascii_case(w));
+    if words.len() < 2 || !is(words[0], "fetch") || words.iter().any(|t| is(t, "into")) {
+        return None;
+    }
+    let name = words[words.len() - 1];
+    if !matches!(name, Token::Word(_)) || is(name, "from") || is(name, "in") {
+        return None;
+    }
+    let mut middle = &words[1..words.len() - 1];
+    if let [rest @ .., last] = middle
+        && (is(last, "from") || is(last, "in"))
+    {
+        middle = rest;
+    }
+    let direction = match middle {
+        [] => "NEXT".to_string(),
+        [w] if is(w, "forward") => "FORWARD 1".to_string(),
+        _ => middle
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    Some(format!("FETCH {direction} FROM {name}"))
+}
+
 fn is_create_model(words: &[&Token]) -> bool {
     let word = |i: usize, w: &str| matches!(words.get(i), Some(Token::Word(x)) if x.value.eq_ignore_ascii_case(w));
     word(0, "create")
@@ -336,6 +368,24 @@ fn quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PostgreSQL accepts each of these; they reach the cursor code as the
+    /// long form.
+    #[test]
+    fn short_fetch_forms_are_written_out() {
+        let p = SqlParser::new();
+        let one = |sql: &str| p.parse(sql).unwrap().remove(0).to_string();
+        assert_eq!(one("FETCH c"), "FETCH NEXT FROM c");
+        assert_eq!(one("fetch from c;"), "FETCH NEXT FROM c");
+        assert_eq!(one("FETCH FORWARD c"), "FETCH FORWARD 1 FROM c");
+        assert_eq!(one("FETCH FORWARD 5 IN c"), "FETCH FORWARD 5 FROM c");
+        assert_eq!(one("FETCH 3 c"), "FETCH 3 FROM c");
+        assert_eq!(
+            one("FETCH ALL \"My Cursor\""),
+            "FETCH ALL FROM \"My Cursor\""
+        );
+        assert_eq!(one("FETCH NEXT FROM c"), "FETCH NEXT FROM c");
+    }
 
     #[test]
     fn splits_statements_and_rewrites_create_model() {
