@@ -332,17 +332,51 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
     format: &Format,
     statement: &Statement,
 ) -> PgWireResult<pgwire::api::results::QueryResponse> {
+    use futures::StreamExt;
     let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let frame = augur_udfs::cancel::with_cancel_flag(frame, cancel.clone());
-    let mut response = df::encode_dataframe(frame, format, Some(options)).await?;
-    response.data_rows = polled_apart(response.data_rows, cancel);
+    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let encoded_as = Arc::new(arrow_schema_to_pg_fields(&schema, format, Some(options))?);
+    let mut fields = (*encoded_as).clone();
     if let Some(names) = super::names::pg_column_names(statement) {
-        let fields = (*response.row_schema).clone();
-        response.row_schema = Arc::new(super::names::rename(fields, Some(&names)));
+        fields = super::names::rename(fields, Some(&names));
     }
-    response.row_schema = Arc::new(untyped_as_text((*response.row_schema).clone()));
-    Ok(super::pg_output::postgres_formats(response))
+    let fields = Arc::new(untyped_as_text(fields));
+    let batches = frame
+        .execute_stream()
+        .await
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let batch_error = |e: DataFusionError| PgWireError::ApiError(Box::new(e));
+    match super::batch_rows::BatchEncoder::new(&schema, &fields) {
+        Some(encoder) => {
+            let rows = batches.flat_map(move |batch| {
+                futures::stream::iter(match batch {
+                    Ok(batch) => encoder.encode(&batch),
+                    Err(e) => vec![Err(batch_error(e))],
+                })
+            });
+            let rows = polled_apart(Box::pin(rows), cancel);
+            Ok(pgwire::api::results::QueryResponse::new(fields, rows))
+        }
+        None => {
+            // arrow-pg's encoder, then PostgreSQL's output formats
+            let rows = batches.flat_map(move |batch| {
+                let rows: Vec<PgWireResult<DataRow>> = match batch {
+                    Ok(batch) => datafusion_postgres::arrow_pg::datatypes::encode_recordbatch(
+                        encoded_as.clone(),
+                        batch,
+                    )
+                    .collect(),
+                    Err(e) => vec![Err(batch_error(e))],
+                };
+                futures::stream::iter(rows)
+            });
+            let rows = polled_apart(Box::pin(rows), cancel);
+            let response = pgwire::api::results::QueryResponse::new(fields, rows);
+            Ok(super::pg_output::postgres_formats(response))
+        }
+    }
 }
 
 /// PostgreSQL resolves a result column of unknown type (`SELECT NULL AS x`)

@@ -4,6 +4,7 @@
 //! tests bind port 0 and stop the server cleanly. Each connection is its own
 //! task; one client's error or disconnect never affects another.
 
+mod batch_rows;
 mod cursor;
 mod handler;
 mod names;

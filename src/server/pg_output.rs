@@ -84,7 +84,7 @@ fn is_text(field: &FieldInfo) -> bool {
 
 /// 22021, PostgreSQL's answer to a NUL byte in text (it refuses them on
 /// input, so no PostgreSQL value holds one).
-fn nul_in_text() -> pgwire::error::PgWireError {
+pub(super) fn nul_in_text() -> pgwire::error::PgWireError {
     super::to_pg(crate::SqlError::new(
         "22021",
         "invalid byte sequence for encoding \"UTF8\": 0x00",
@@ -258,7 +258,7 @@ fn shortest_digits(text: &str) -> (bool, String, i32) {
 /// `inf`/`NaN` against PostgreSQL's `1`, `1e+16`, `1e-05`, `Infinity`. A
 /// plain `d.ddd` with a non-zero fraction, at most 15 (float4: 6) integer
 /// digits and no more than three zeros after `0.` is printed alike by both.
-fn already_postgres(s: &str, single: bool, extra: i8) -> bool {
+pub(super) fn already_postgres(s: &str, single: bool, extra: i8) -> bool {
     if extra < 1 {
         return false;
     }
