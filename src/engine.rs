@@ -177,6 +177,24 @@ impl Engine {
         }
     }
 
+    /// Makes `pg_backend_pid()` answer `pid`, the process id this session's
+    /// client was given in BackendKeyData (which its cancel requests carry),
+    /// as PostgreSQL's does; the stock function answers 1 for every session.
+    pub fn set_backend_pid(&self, pid: i32) {
+        use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+        self.ctx.register_udf(create_udf(
+            "pg_backend_pid",
+            vec![],
+            datafusion::arrow::datatypes::DataType::Int32,
+            Volatility::Stable,
+            Arc::new(move |_| {
+                Ok(ColumnarValue::Scalar(
+                    datafusion::common::ScalarValue::Int32(Some(pid)),
+                ))
+            }),
+        ));
+    }
+
     /// The DataFusion session, for registering more tables or functions.
     pub fn session(&self) -> &SessionContext {
         &self.ctx

@@ -227,12 +227,14 @@ fn cancellable(rows: SendableRowStream, signal: CancelSignal) -> SendableRowStre
 /// its first statement.
 pub fn session_engine(engine: &Engine, client: &(impl ClientInfo + ?Sized)) -> Arc<Engine> {
     client.session_extensions().get_or_insert_with(|| {
-        engine.for_session(
+        let session = engine.for_session(
             client
                 .metadata()
                 .get(pgwire::api::METADATA_USER)
                 .map(String::as_str),
-        )
+        );
+        session.set_backend_pid(client.pid_and_secret_key().0);
+        session
     })
 }
 

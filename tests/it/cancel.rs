@@ -173,3 +173,23 @@ async fn a_long_embed_is_cancelled_and_its_work_stops() {
     let v: Vec<f32> = row.get(0);
     assert_eq!(v.len(), 384);
 }
+
+/// `pg_backend_pid()` is the process id of BackendKeyData, the one cancel
+/// requests carry (psql's `\conninfo`, pgAdmin and DBeaver show it and pass
+/// it to pg_cancel_backend), and differs between sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_backend_pid_is_the_pid_of_backend_key_data() {
+    use crate::raw::{Msg, Raw};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let mut pids = Vec::new();
+    for _ in 0..2 {
+        let mut c = Raw::connect(server.addr).await;
+        let msgs = c.simple("SELECT pg_backend_pid()").await;
+        assert_eq!(msgs[0], Msg::Columns(vec![("pg_backend_pid".into(), 23)]));
+        assert_eq!(msgs[1], Msg::Row(vec![Some(c.pid.to_string())]), "{msgs:?}");
+        pids.push(c.pid);
+    }
+    assert_ne!(pids[0], pids[1]);
+    server.stop().await;
+}
