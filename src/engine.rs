@@ -127,6 +127,8 @@ impl EngineBuilder {
         );
         ctx.register_table("models", Arc::new(ModelsTable::new(store)))?;
         ctx.register_udf(version_udf());
+        let backends = Arc::new(crate::backends::Backends::default());
+        ctx.register_udf(crate::backends::pg_cancel_backend_udf(backends.clone()));
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
             .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_catalog: {e}")))?;
         crate::pg_functions::register(&ctx, DATABASE, &augur_udfs, &augur_tables)
@@ -140,6 +142,7 @@ impl EngineBuilder {
             catalog,
             registry,
             parser: Arc::new(SqlParser::new()),
+            backends,
         })
     }
 }
@@ -150,6 +153,7 @@ pub struct Engine {
     catalog: Arc<TableCatalog>,
     registry: Arc<ModelRegistry>,
     parser: Arc<SqlParser>,
+    backends: Arc<crate::backends::Backends>,
 }
 
 impl Engine {
@@ -174,7 +178,13 @@ impl Engine {
             catalog: self.catalog.clone(),
             registry: self.registry.clone(),
             parser: self.parser.clone(),
+            backends: self.backends.clone(),
         }
+    }
+
+    /// The server's client sessions (`pg_stat_activity`).
+    pub fn backends(&self) -> &Arc<crate::backends::Backends> {
+        &self.backends
     }
 
     /// Makes `pg_backend_pid()` answer `pid`, the process id this session's

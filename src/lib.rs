@@ -5,6 +5,7 @@
 //! functions, served over the PostgreSQL wire protocol or used in-process
 //! through [`Engine`].
 
+pub mod backends;
 pub mod catalog;
 pub mod demo;
 pub mod engine;

@@ -27,6 +27,7 @@ use pgwire::messages::data::DataRow;
 use pgwire::messages::extendedquery::Execute;
 use pgwire::types::format::FormatOptions;
 
+use crate::backends::{Backend, Running};
 use crate::engine::{Engine, Output};
 use crate::errors::SqlError;
 
@@ -209,6 +210,23 @@ fn polled_apart(
         })
         .flatten(),
     )
+}
+
+/// `response` with `running` held until its rows are sent: the session is
+/// `active` in pg_stat_activity until then.
+fn active_until_sent(response: Response, running: Option<Running>) -> Response {
+    use futures::StreamExt;
+    match (response, running) {
+        (Response::Query(mut q), Some(running)) => {
+            let rows = std::mem::replace(&mut q.data_rows, Box::pin(futures::stream::empty()));
+            q.data_rows = Box::pin(rows.map(move |row| {
+                let _ = &running;
+                row
+            }));
+            Response::Query(q)
+        }
+        (other, _) => other,
+    }
 }
 
 /// Ends a result stream with error 57014 when the cancel signal comes.
@@ -433,6 +451,10 @@ impl SimpleQueryHandler for AugurHandler {
         PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
     {
         tracing::debug!("simple query: {query}");
+        let running = client
+            .session_extensions()
+            .get::<Arc<Backend>>()
+            .map(|backend| backend.run(query));
         let engine = session_engine(&self.engine, client);
         let statements = engine.parse(query).map_err(to_pg)?;
         if statements.is_empty() {
@@ -494,7 +516,7 @@ impl SimpleQueryHandler for AugurHandler {
         }
         // only the last result streams lazily; earlier ones are materialised
         if let Some(last) = results.pop() {
-            results.push(with_cancel(client, last).await);
+            results.push(active_until_sent(with_cancel(client, last).await, running));
         }
         Ok(results)
     }
@@ -683,6 +705,17 @@ impl ExtendedQueryHandler for AugurHandler {
         if message.max_rows as usize > MAX_EXECUTE_ROWS {
             message.max_rows = MAX_EXECUTE_ROWS as i32;
         }
+        // the session is `active` in pg_stat_activity until the rows are sent
+        let query = message.name.as_deref().unwrap_or("");
+        let _running = match (
+            client.session_extensions().get::<Arc<Backend>>(),
+            client.portal_store().get_portal(query),
+        ) {
+            (Some(backend), Some(pgwire::api::store::Entry::Value(portal))) => {
+                Some(backend.run(&portal.statement.statement.0))
+            }
+            _ => None,
+        };
         self._on_execute(client, message).await
     }
 

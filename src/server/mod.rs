@@ -61,8 +61,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let connections = Arc::new(ConnectionManager::new());
     let handlers = Arc::new(Handlers {
+        startup: Arc::new(AugurStartup::new(
+            connections.clone(),
+            engine.backends().clone(),
+        )),
         query: Arc::new(AugurHandler::new(engine)),
-        startup: Arc::new(AugurStartup::new(connections.clone())),
         cancel: Arc::new(DefaultCancelHandler::new(connections)),
     });
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));

@@ -18,17 +18,20 @@ use pgwire::api::{ConnectionGuard, ConnectionHandle};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use crate::backends::{Backend, Backends};
+
 /// The PostgreSQL version Augur reports; its catalogs follow PostgreSQL 15.
 pub const SERVER_VERSION: &str = "15.18";
 
 pub struct AugurStartup {
     pub connections: Arc<ConnectionManager>,
+    backends: Arc<Backends>,
     pid_generator: RandomPidSecretKeyGenerator,
     params: DefaultServerParameterProvider,
 }
 
 impl AugurStartup {
-    pub fn new(connections: Arc<ConnectionManager>) -> Self {
+    pub fn new(connections: Arc<ConnectionManager>, backends: Arc<Backends>) -> Self {
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = SERVER_VERSION.to_string();
         params.date_style = "ISO, MDY".to_string();
@@ -36,6 +39,7 @@ impl AugurStartup {
         params.search_path = "\"$user\", public".to_string();
         Self {
             connections,
+            backends,
             pid_generator: RandomPidSecretKeyGenerator::default(),
             params,
         }
@@ -60,6 +64,31 @@ impl StartupHandler for AugurStartup {
             let (pid, secret) = self.pid_generator.generate(client);
             client.set_pid_and_secret_key(pid, secret.clone());
             let (handle, guard) = self.connections.register(pid, secret);
+            let [user, database, application_name] = [
+                pgwire::api::METADATA_USER,
+                pgwire::api::METADATA_DATABASE,
+                pgwire::api::METADATA_APPLICATION_NAME,
+            ]
+            .map(|key| client.metadata().get(key).cloned().unwrap_or_default());
+            let cancel = handle.clone();
+            let backend = Arc::new(Backend::new(
+                pid,
+                user,
+                database,
+                application_name,
+                Some(client.socket_addr()),
+                Box::new(move || {
+                    // pg_cancel_backend runs inside the runtime; the cancel
+                    // itself is asynchronous, as a CancelRequest's
+                    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                        let cancel = cancel.clone();
+                        runtime.spawn(async move { cancel.cancel().await });
+                    }
+                }),
+            ));
+            let registration = self.backends.register(backend.clone());
+            client.session_extensions().insert(backend);
+            client.session_extensions().insert(Arc::new(registration));
             client
                 .session_extensions()
                 .insert::<Arc<ConnectionHandle>>(handle);

@@ -193,3 +193,107 @@ async fn pg_backend_pid_is_the_pid_of_backend_key_data() {
     assert_ne!(pids[0], pids[1]);
     server.stop().await;
 }
+
+/// pg_stat_activity lists each session (pid, user, database,
+/// application_name, state, query); `pg_cancel_backend(pid)` from another
+/// session stops a running statement with 57014 as a cancel request does,
+/// and answers false for a pid no session has; a closed session leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let (busy, connection) = tokio_postgres::connect(
+        &format!(
+            "host={} port={} user=augur dbname=augur application_name=nightly",
+            server.addr.ip(),
+            server.addr.port()
+        ),
+        NoTls,
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    let admin = server.connect().await;
+    let pid: i32 = busy
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let admin_pid: i32 = admin
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let activity = "SELECT usename, datname, application_name, state, query, \
+                    backend_type, backend_start <= now() AS started \
+                    FROM pg_catalog.pg_stat_activity WHERE pid = $1";
+    let row = admin.query_one(activity, &[&pid]).await.unwrap();
+    let text = |i: usize| row.get::<_, Option<String>>(i);
+    assert_eq!(text(0).as_deref(), Some("augur"));
+    assert_eq!(text(1).as_deref(), Some("augur"));
+    assert_eq!(text(2).as_deref(), Some("nightly"));
+    assert_eq!(text(3).as_deref(), Some("idle"));
+    assert_eq!(text(4).as_deref(), Some("SELECT pg_backend_pid()"));
+    assert_eq!(text(5).as_deref(), Some("client backend"));
+    assert!(row.get::<_, bool>(6));
+    // the admin's own statement is active while it runs
+    let me = admin
+        .query_one(
+            "SELECT state, query FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(me.get::<_, String>(0), "active");
+    assert!(me.get::<_, String>(1).contains("pg_stat_activity"));
+    assert_ne!(pid, admin_pid);
+
+    let sql = "SELECT count(*) FROM generate_series(1, 100000) a \
+               CROSS JOIN generate_series(1, 100000) b \
+               WHERE (a.value * b.value) % 7 = 3";
+    let query = busy.simple_query(sql);
+    let side = async {
+        let mut seen = false;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let row = admin.query_one(activity, &[&pid]).await.unwrap();
+            if row.get::<_, Option<String>>(3).as_deref() == Some("active") {
+                assert_eq!(row.get::<_, Option<String>>(4).as_deref(), Some(sql));
+                seen = true;
+                break;
+            }
+        }
+        assert!(seen, "the running join is shown active");
+        let cancelled: bool = admin
+            .query_one("SELECT pg_cancel_backend($1)", &[&pid])
+            .await
+            .unwrap()
+            .get(0);
+        assert!(cancelled);
+    };
+    let (outcome, ()) = tokio::join!(tokio::time::timeout(HANG, query), side);
+    let err = outcome.expect("answers").expect_err("cancelled");
+    assert_eq!(code(&err), "57014");
+    assert_eq!(select_one(&busy).await, 1);
+    let row = admin
+        .query_one("SELECT pg_cancel_backend(2147483647)", &[])
+        .await
+        .unwrap();
+    assert!(!row.get::<_, bool>(0));
+    drop(busy);
+    let mut gone = false;
+    for _ in 0..100 {
+        let n: i64 = admin
+            .query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", &[&pid])
+            .await
+            .unwrap()
+            .get(0);
+        if n == 0 {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "a closed session leaves pg_stat_activity");
+    server.stop().await;
+}
