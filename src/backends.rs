@@ -110,10 +110,10 @@ pub struct Backends {
 
 impl std::fmt::Debug for Backends {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pids: Vec<i32> = self.sessions.read().map_or_else(
-            |_| Vec::new(),
-            |s| s.keys().copied().collect(),
-        );
+        let pids: Vec<i32> = self
+            .sessions
+            .read()
+            .map_or_else(|_| Vec::new(), |s| s.keys().copied().collect());
         f.debug_struct("Backends").field("pids", &pids).finish()
     }
 }

@@ -30,6 +30,14 @@ use crate::fsutil::{clean_temporaries, remove_durable, write_atomic};
 /// The default schema all tables live in.
 pub const SCHEMA: &str = "public";
 
+/// Parquet files up to this size (compressed, on disk) are read into memory
+/// at start and served from there, as tables written by Augur are after each
+/// write: a query over a small table then neither reopens the file nor
+/// decompresses it (the prepared single-row `predict_proba` of BENCHMARKS.md
+/// spent most of its time there). Larger files are scanned from disk, in
+/// parallel, by each query.
+pub const IN_MEMORY_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Owns the data directory; serialises writes.
 #[derive(Debug)]
 pub struct TableCatalog {
@@ -92,7 +100,10 @@ impl TableCatalog {
                 continue;
             }
             let location = path.to_string_lossy().to_string();
-            let res = if ext == "parquet" {
+            let small = std::fs::metadata(&path).is_ok_and(|m| m.len() <= IN_MEMORY_MAX_BYTES);
+            let res = if ext == "parquet" && small {
+                self.register_in_memory(ctx, &name, &location).await
+            } else if ext == "parquet" {
                 ctx.register_parquet(name.as_str(), &location, ParquetReadOptions::default())
                     .await
             } else {
@@ -109,6 +120,23 @@ impl TableCatalog {
             }
         }
         Ok(names)
+    }
+
+    /// Registers the Parquet file at `location` as table `name`, its rows
+    /// read once into memory (see [`IN_MEMORY_MAX_BYTES`]).
+    async fn register_in_memory(
+        &self,
+        ctx: &SessionContext,
+        name: &str,
+        location: &str,
+    ) -> Result<()> {
+        let frame = ctx
+            .read_parquet(location, ParquetReadOptions::default())
+            .await?;
+        let schema = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
+        ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        Ok(())
     }
 
     fn parquet_path(&self, name: &str) -> PathBuf {

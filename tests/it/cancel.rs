@@ -284,7 +284,10 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
     let mut gone = false;
     for _ in 0..100 {
         let n: i64 = admin
-            .query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", &[&pid])
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1",
+                &[&pid],
+            )
             .await
             .unwrap()
             .get(0);
