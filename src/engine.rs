@@ -131,7 +131,7 @@ impl EngineBuilder {
         ctx.register_udf(crate::backends::pg_cancel_backend_udf(backends.clone()));
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
             .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_catalog: {e}")))?;
-        crate::pg_functions::register(&ctx, DATABASE, &augur_udfs, &augur_tables)
+        crate::pg_functions::register(&ctx, DATABASE, &augur_udfs, &augur_tables, &data_dir)
             .await
             .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_proc: {e}")))?;
         let catalog = Arc::new(TableCatalog::new(&data_dir));

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod engine;
 pub mod errors;
 pub mod fsutil;
+pub mod pg_catalog;
 pub mod pg_functions;
 pub mod registry;
 pub mod server;

@@ -9,21 +9,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray, new_null_array,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::catalog::{MemTable, SchemaProvider, TableProvider};
+use datafusion::catalog::MemTable;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 
-/// `pg_namespace.oid` of `public`.
-const PUBLIC_NAMESPACE: i32 = 2200;
+use crate::pg_catalog::PUBLIC_NAMESPACE;
 /// First `pg_proc.oid` given to Augur's functions (above PostgreSQL's own).
 const FIRST_OID: i32 = 1_000_000;
 
@@ -34,30 +32,6 @@ struct Proc {
     result: String,
     arguments: String,
     set_returning: bool,
-}
-
-/// The `pg_catalog` schema of `datafusion-pg-catalog` with Augur's functions
-/// added to `pg_proc`.
-#[derive(Debug)]
-struct WithAugurProcs {
-    inner: Arc<dyn SchemaProvider>,
-    pg_proc: Arc<dyn TableProvider>,
-}
-
-#[async_trait]
-impl SchemaProvider for WithAugurProcs {
-    fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
-    }
-    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        if name == "pg_proc" {
-            return Ok(Some(self.pg_proc.clone()));
-        }
-        self.inner.table(name).await
-    }
-    fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
-    }
 }
 
 /// The return type of a scalar function for the argument types its signature
@@ -77,13 +51,16 @@ fn example_return_type(f: &datafusion::logical_expr::ScalarUDF) -> Option<DataTy
     f.return_type(&args).ok()
 }
 
-/// Registers the functions and the extended `pg_proc`. `ours` are the names
-/// of Augur's scalar functions and `tables` of its table functions.
+/// Registers the functions and Augur's `pg_catalog` schema
+/// ([`crate::pg_catalog`], with the extended `pg_proc`). `ours` are the names
+/// of Augur's scalar functions, `tables` of its table functions, `data_dir`
+/// the directory of the tables' files.
 pub async fn register(
     ctx: &SessionContext,
     catalog: &str,
     ours: &[String],
     tables: &[String],
+    data_dir: &std::path::Path,
 ) -> Result<()> {
     let mut procs = Vec::new();
     for (name, set_returning) in ours
@@ -127,13 +104,17 @@ pub async fn register(
         all.push(proc_rows(&template.slice(0, 1), &procs)?);
     }
     let table = MemTable::try_new(schema, vec![all])?;
-    cat.register_schema(
-        "pg_catalog",
-        Arc::new(WithAugurProcs {
-            inner,
-            pg_proc: Arc::new(table),
-        }),
-    )?;
+    let (pg_catalog, files) = crate::pg_catalog::augur_pg_catalog(
+        inner,
+        Arc::new(table),
+        ctx.state().catalog_list().clone(),
+        data_dir.to_path_buf(),
+    )
+    .await?;
+    cat.register_schema("pg_catalog", Arc::new(pg_catalog))?;
+    for name in ["pg_relation_size", "pg_total_relation_size"] {
+        ctx.register_udf(relation_size(name, files.clone()));
+    }
 
     let info: Arc<HashMap<i32, (String, String)>> = Arc::new(
         procs
@@ -160,6 +141,30 @@ pub async fn register(
         Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
     ));
     Ok(())
+}
+
+/// `pg_relation_size(regclass) → int8` and `pg_total_relation_size`: the
+/// bytes the table takes on disk — its Parquet (or CSV) file in the data
+/// directory, which holds all of it (Augur has no indexes or TOAST, so both
+/// are the same). 0 for a relation without a file: system tables, `models`,
+/// tables of other schemas. NULL for NULL. (DBeaver's navigator shows them.)
+fn relation_size(
+    name: &str,
+    files: Arc<crate::pg_catalog::RelationFiles>,
+) -> datafusion::logical_expr::ScalarUDF {
+    create_udf(
+        name,
+        vec![DataType::Int32],
+        DataType::Int64,
+        Volatility::Volatile,
+        Arc::new(move |args: &[ColumnarValue]| {
+            let args = ColumnarValue::values_to_arrays(args)?;
+            let oids = datafusion::common::cast::as_int32_array(&args[0])?;
+            let out: datafusion::arrow::array::Int64Array =
+                oids.iter().map(|o| o.map(|o| files.size(o))).collect();
+            Ok(ColumnarValue::Array(Arc::new(out)))
+        }),
+    )
 }
 
 /// The server settings clients read with `current_setting`, as PostgreSQL
@@ -427,13 +432,13 @@ fn pg_type_of(arrow: &str) -> (String, String) {
         t if t.contains("List") => {
             let inner = t
                 .split(|c: char| !c.is_ascii_alphanumeric())
+                // the first Arrow type name: `List(Float32)`,
+                // `FixedSizeList(2 x Float32)`, `List(Field { name: "item",
+                // data_type: Utf8, … })`
                 .find(|w| {
-                    !w.is_empty()
+                    w.starts_with(|c: char| c.is_ascii_uppercase())
                         && !w.contains("List")
                         && *w != "Field"
-                        && *w != "name"
-                        && *w != "item"
-                        && *w != "data_type"
                 })
                 .unwrap_or("Utf8");
             return ("ARRAY".into(), format!("_{}", pg_type_of(inner).1));
@@ -535,6 +540,14 @@ mod tests {
             ("Timestamp(µs)", "timestamp without time zone", "timestamp"),
             ("Decimal128(10, 2)", "numeric", "numeric"),
             ("Date32", "date", "date"),
+            // embeddings, as PostgreSQL's real[] columns
+            ("List(Float32)", "ARRAY", "_float4"),
+            ("FixedSizeList(384 x Float32)", "ARRAY", "_float4"),
+            (
+                "FixedSizeList(Field { name: \"item\", data_type: Float32, nullable: true }, 384)",
+                "ARRAY",
+                "_float4",
+            ),
         ] {
             assert_eq!(
                 pg_type_of(arrow),

@@ -98,6 +98,9 @@ impl SqlParser {
                     .filter(|t| *t != Token::SemiColon)
                     .collect();
                 out.push(self.create_model(&toks)?);
+            } else if runs_unstubbed(&words) {
+                let stmts = Parser::parse_sql(&dialect, text).map_err(syntax)?;
+                out.extend(stmts.into_iter().map(|s| self.compat.rewrite(s)));
             } else {
                 match self.compat.parse(text) {
                     Ok(stmts) => out.extend(stmts),
@@ -310,6 +313,22 @@ fn canonical_fetch(words: &[&Token]) -> Option<String> {
             .join(" "),
     };
     Some(format!("FETCH {direction} FROM {name}"))
+}
+
+/// Whether the statement holds a client query that datafusion-pg-catalog's
+/// parser replaces with a stub (its "blacklist") although Augur runs it as
+/// written: Grafana's search-path subquery (`string_to_array(
+/// current_setting('search_path'), ',')`, stubbed to `''`, which made every
+/// public table look off the search path) and DBeaver's relation sizes
+/// (`pg_total_relation_size`, stubbed to no rows). These are parsed without
+/// the stubs, then rewritten by the crate's rules as usual.
+fn runs_unstubbed(words: &[&Token]) -> bool {
+    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.value.eq_ignore_ascii_case(w));
+    words.iter().any(|t| word(t, "pg_total_relation_size")) || words.windows(3).any(|w| {
+        word(w[0], "current_setting")
+            && *w[1] == Token::LParen
+            && matches!(w[2], Token::SingleQuotedString(s) if s.eq_ignore_ascii_case("search_path"))
+    })
 }
 
 fn is_create_model(words: &[&Token]) -> bool {

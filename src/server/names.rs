@@ -29,6 +29,9 @@ pub fn pg_column_names(statement: &Statement) -> Option<Vec<Option<String>>> {
     let SetExpr::Select(select) = body else {
         return None;
     };
+    if let Some(name) = set_function_column(select) {
+        return Some(vec![Some(name)]);
+    }
     let mut names = Vec::with_capacity(select.projection.len());
     for item in &select.projection {
         match item {
@@ -41,6 +44,65 @@ pub fn pg_column_names(statement: &Statement) -> Option<Vec<Option<String>>> {
         }
     }
     Some(names)
+}
+
+/// PostgreSQL's set-returning functions of one scalar column, which name
+/// that column after themselves (or after the table alias).
+const SCALAR_SET_FUNCTIONS: &[&str] = &[
+    "unnest",
+    "generate_series",
+    "generate_subscripts",
+    "string_to_table",
+    "regexp_split_to_table",
+];
+
+/// The column name of `SELECT * FROM f(…) [AS t[(c)]]` for a function of
+/// [`SCALAR_SET_FUNCTIONS`]: `c`, else `t`, else `f`
+/// (DataFusion would name it after the whole call, or `value`).
+fn set_function_column(select: &datafusion::sql::sqlparser::ast::Select) -> Option<String> {
+    use datafusion::sql::sqlparser::ast::TableFactor;
+    if !matches!(select.projection.as_slice(), [SelectItem::Wildcard(_)]) {
+        return None;
+    }
+    let [from] = select.from.as_slice() else {
+        return None;
+    };
+    if !from.joins.is_empty() {
+        return None;
+    }
+    let (name, alias) = match &from.relation {
+        TableFactor::UNNEST {
+            alias,
+            array_exprs,
+            with_offset: false,
+            ..
+        } if array_exprs.len() == 1 => ("unnest".to_string(), alias),
+        TableFactor::Table {
+            name,
+            alias,
+            args: Some(args),
+            ..
+        } => {
+            let name = name.0.last()?.as_ident().map(ident_name)?;
+            // unnest(a, b) has a column per array
+            if name == "unnest" && args.args.len() != 1 {
+                return None;
+            }
+            (name, alias)
+        }
+        _ => return None,
+    };
+    if !SCALAR_SET_FUNCTIONS.contains(&name.as_str()) {
+        return None;
+    }
+    Some(match alias {
+        Some(a) => match a.columns.as_slice() {
+            [] => ident_name(&a.name),
+            [c] => ident_name(&c.name),
+            _ => return None,
+        },
+        None => name,
+    })
 }
 
 fn expr_name(e: &Expr) -> Option<String> {
@@ -126,11 +188,14 @@ mod tests {
     use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
     use datafusion::sql::sqlparser::parser::Parser;
 
-    fn names(sql: &str) -> Vec<String> {
-        let st = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+    fn st(sql: &str) -> Statement {
+        Parser::parse_sql(&PostgreSqlDialect {}, sql)
             .unwrap()
-            .remove(0);
-        pg_column_names(&st)
+            .remove(0)
+    }
+
+    fn names(sql: &str) -> Vec<String> {
+        pg_column_names(&st(sql))
             .unwrap()
             .into_iter()
             .map(|n| n.unwrap_or_else(|| "-".into()))
@@ -149,5 +214,19 @@ mod tests {
                 "bool", "-", "version"
             ]
         );
+        // a wildcard over a scalar set-returning function (pgcli's
+        // `SELECT * FROM unnest(current_schemas(true))`)
+        assert_eq!(
+            names("SELECT * FROM unnest(current_schemas(true))"),
+            ["unnest"]
+        );
+        assert_eq!(
+            names("SELECT * FROM pg_catalog.generate_series(1, 3)"),
+            ["generate_series"]
+        );
+        assert_eq!(names("SELECT * FROM unnest(ARRAY[1]) AS u"), ["u"]);
+        assert_eq!(names("SELECT * FROM unnest(ARRAY[1]) AS u(v)"), ["v"]);
+        assert!(pg_column_names(&st("SELECT * FROM unnest(ARRAY[1], ARRAY[2])")).is_none());
+        assert!(pg_column_names(&st("SELECT * FROM customers")).is_none());
     }
 }

@@ -11,7 +11,263 @@ pub fn postgres_compat(statement: &mut Statement) {
     interval_clock_literals(statement);
     bare_user_and_regproc_joins(statement);
     aggregate_catalog_subqueries(statement);
+    subqueries_in_order_by(statement);
+    let _ =
+        datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut InSubqueryInProjection);
     let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut PgInformationSchema);
+    let mut scalar_in_from = ScalarInFrom {
+        value_users: value_users(statement),
+    };
+    let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut scalar_in_from);
+}
+
+/// `ORDER BY` with a subquery (Grafana's table picker sorts by `CASE WHEN
+/// schema IN (SELECT … search path …) THEN 0 ELSE 1 END`), which DataFusion
+/// plans only in a projection or filter: the expression becomes a hidden
+/// column of the query, sorted on outside and left out of the result:
+/// `SELECT * EXCLUDE (__augur_order_0) FROM (SELECT …, e AS __augur_order_0
+/// FROM …) AS __augur_sorted ORDER BY __augur_order_0, 1`. Only for a plain
+/// `SELECT` whose other sort keys are output positions or output names.
+fn subqueries_in_order_by(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        Ident, OrderByKind, SelectItem, SetExpr, visit_expressions,
+    };
+    use std::ops::ControlFlow;
+    let Statement::Query(q) = statement else {
+        return;
+    };
+    let Some(order_by) = &q.order_by else {
+        return;
+    };
+    let OrderByKind::Expressions(items) = &order_by.kind else {
+        return;
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return;
+    };
+    let has_subquery = |e: &Expr| {
+        visit_expressions(e, |x| match x {
+            Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => {
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        })
+        .is_break()
+    };
+    if !items.iter().any(|i| has_subquery(&i.expr)) || select.distinct.is_some() {
+        return;
+    }
+    let output_names: Vec<String> = select
+        .projection
+        .iter()
+        .filter_map(|p| match p {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
+            _ => None,
+        })
+        .collect();
+    let movable = |e: &Expr| match e {
+        Expr::Value(v) => matches!(v.value, Value::Number(..)),
+        Expr::Identifier(i) => output_names.contains(&i.value),
+        e => has_subquery(e),
+    };
+    if !items.iter().all(|i| movable(&i.expr)) {
+        return;
+    }
+    let mut inner = q.as_ref().clone();
+    let mut outer_items = items.clone();
+    let mut hidden = Vec::new();
+    let SetExpr::Select(inner_select) = inner.body.as_mut() else {
+        return;
+    };
+    for item in outer_items.iter_mut().filter(|i| has_subquery(&i.expr)) {
+        let name = format!("__augur_order_{}", hidden.len());
+        inner_select.projection.push(SelectItem::ExprWithAlias {
+            expr: item.expr.clone(),
+            alias: Ident::new(&name),
+        });
+        item.expr = Expr::Identifier(Ident::new(&name));
+        hidden.push(name);
+    }
+    inner.order_by = None;
+    let limit = inner.limit_clause.take();
+    let mut outer_order = order_by.clone();
+    outer_order.kind = OrderByKind::Expressions(outer_items);
+    let sql = format!(
+        "SELECT * EXCLUDE ({}) FROM ({inner}) AS __augur_sorted {outer_order}{}",
+        hidden.join(", "),
+        limit.map(|l| format!(" {l}")).unwrap_or_default()
+    );
+    // `EXCLUDE` is DataFusion's (the generic dialect's), not PostgreSQL's
+    if let Ok(Statement::Query(rewritten)) =
+        Parser::new(&datafusion::sql::sqlparser::dialect::GenericDialect {})
+            .try_with_sql(&sql)
+            .and_then(|mut p| p.parse_statement())
+    {
+        *q = rewritten;
+    }
+}
+
+/// `x IN (SELECT c …)` in a select list, which DataFusion cannot execute
+/// (it decorrelates `IN` subqueries in filters only), becomes
+/// `coalesce(array_has((SELECT array_agg(c) FROM (SELECT c …) AS
+/// __augur_in(c)), x), false)`. This is PostgreSQL's answer except that it
+/// is false where PostgreSQL's is NULL (x NULL, or no match and a NULL in
+/// the list), the same inside `CASE WHEN` or `WHERE`, where clients use it
+/// (Grafana's table picker). `NOT IN` is left alone.
+struct InSubqueryInProjection;
+
+impl datafusion::sql::sqlparser::ast::VisitorMut for InSubqueryInProjection {
+    type Break = ();
+    fn post_visit_query(
+        &mut self,
+        query: &mut datafusion::sql::sqlparser::ast::Query,
+    ) -> std::ops::ControlFlow<()> {
+        use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, visit_expressions_mut};
+        use std::ops::ControlFlow;
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        for item in &mut select.projection {
+            let expr = match item {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+                _ => continue,
+            };
+            let _ = visit_expressions_mut(expr, |e| {
+                if let Expr::InSubquery {
+                    expr,
+                    subquery,
+                    negated: false,
+                } = e
+                {
+                    let sql = format!(
+                        "coalesce(array_has((SELECT array_agg(__augur_in.c) FROM ({subquery}) AS __augur_in(c)), {expr}), false)"
+                    );
+                    if let Ok(rewritten) = Parser::new(&PostgreSqlDialect {})
+                        .try_with_sql(&sql)
+                        .and_then(|mut p| p.parse_expr())
+                    {
+                        *e = rewritten;
+                    }
+                }
+                ControlFlow::<()>::Continue(())
+            });
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Array-valued (not set-returning) functions clients call in `FROM`.
+const SCALAR_FUNCTIONS_IN_FROM: &[&str] = &[
+    "string_to_array",
+    "regexp_split_to_array",
+    "current_schemas",
+    "parse_ident",
+];
+
+/// A scalar function in `FROM` is, in PostgreSQL, a table of one row whose
+/// one column is named after the alias (Grafana's search-path query:
+/// `FROM generate_series(…) AS i, string_to_array(current_setting(
+/// 'search_path'), ',') s` then reads `s[i]`). DataFusion looks it up as a
+/// table function; this makes `f(args) [AS t[(c)]]` the derived table
+/// `(SELECT f(args) AS c) AS t` (`c` defaults to `t`, `t` to `f`). Likewise
+/// the column of a scalar set-returning function with a table alias but no
+/// column list is named after the alias: `generate_series(…) AS i` reads
+/// as `AS i(i)`, unless the statement reads `i.value` (DataFusion's name,
+/// which Augur accepted before).
+struct ScalarInFrom {
+    value_users: Vec<String>,
+}
+
+/// The qualifiers `q` of every `q.value` in `statement`, lower case.
+fn value_users(statement: &Statement) -> Vec<String> {
+    use datafusion::sql::sqlparser::ast::visit_expressions;
+    let mut out = Vec::new();
+    let _ = visit_expressions(statement, |e| {
+        if let Expr::CompoundIdentifier(p) = e
+            && p.len() == 2
+            && p[1].value.eq_ignore_ascii_case("value")
+        {
+            out.push(p[0].value.to_lowercase());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+impl datafusion::sql::sqlparser::ast::VisitorMut for ScalarInFrom {
+    type Break = ();
+    fn post_visit_table_factor(
+        &mut self,
+        factor: &mut datafusion::sql::sqlparser::ast::TableFactor,
+    ) -> std::ops::ControlFlow<()> {
+        use datafusion::sql::sqlparser::ast::{
+            Ident, TableAlias, TableAliasColumnDef, TableFactor,
+        };
+        // `generate_series(…) AS i`: the column is `i` (DataFusion: `value`)
+        if let TableFactor::Table {
+            name,
+            alias: Some(alias),
+            args: Some(_),
+            ..
+        } = factor
+            && alias.columns.is_empty()
+            && !self.value_users.contains(&alias.name.value.to_lowercase())
+            && name.0.last().and_then(|p| p.as_ident()).is_some_and(|f| {
+                ["generate_series", "generate_subscripts"]
+                    .contains(&f.value.to_ascii_lowercase().as_str())
+            })
+        {
+            alias.columns = vec![TableAliasColumnDef {
+                name: alias.name.clone(),
+                data_type: None,
+            }];
+            return std::ops::ControlFlow::Continue(());
+        }
+        if let TableFactor::Table {
+            name,
+            alias,
+            args: Some(args),
+            ..
+        } = factor
+            && let Some(function) = name.0.last().and_then(|p| p.as_ident())
+            && SCALAR_FUNCTIONS_IN_FROM.contains(&function.value.to_ascii_lowercase().as_str())
+        {
+            let table = alias.as_ref().map_or_else(
+                || Ident::new(function.value.to_ascii_lowercase()),
+                |a| a.name.clone(),
+            );
+            let column = match alias.as_ref().map(|a| a.columns.as_slice()) {
+                Some([c]) => c.name.clone(),
+                Some([]) | None => table.clone(),
+                Some(_) => return std::ops::ControlFlow::Continue(()),
+            };
+            let call = format!(
+                "SELECT {name}({}) AS {column}",
+                args.args
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if let Ok(Statement::Query(q)) = Parser::new(&PostgreSqlDialect {})
+                .try_with_sql(&call)
+                .and_then(|mut p| p.parse_statement())
+            {
+                *factor = TableFactor::Derived {
+                    lateral: false,
+                    subquery: q,
+                    alias: Some(TableAlias {
+                        explicit: true,
+                        name: table,
+                        columns: vec![],
+                        at: None,
+                    }),
+                    sample: None,
+                };
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
 }
 
 /// Two catalog idioms DataFusion cannot run as written:
@@ -425,6 +681,53 @@ mod tests {
                 "SELECT 1 FROM pg_type AS typ LEFT JOIN pg_proc AS proc ON proc.oid = typ.typreceive"
             ),
             "SELECT 1 FROM pg_type AS typ LEFT JOIN pg_proc AS proc ON proc.proname = typ.typreceive"
+        );
+    }
+
+    #[test]
+    fn scalar_functions_in_from_are_one_row_tables() {
+        assert_eq!(
+            rewritten("SELECT s[i] FROM generate_series(1, 2) AS i, string_to_array('a,b', ',') s"),
+            "SELECT s[i] FROM generate_series(1, 2) AS i (i), (SELECT string_to_array('a,b', ',') AS s) AS s"
+        );
+        assert_eq!(
+            rewritten("SELECT * FROM pg_catalog.current_schemas(true) AS t(c)"),
+            "SELECT * FROM (SELECT pg_catalog.current_schemas(true) AS c) AS t"
+        );
+        assert_eq!(
+            rewritten("SELECT * FROM generate_series(1, 2)"),
+            "SELECT * FROM generate_series(1, 2)"
+        );
+        // DataFusion's column name, where the query uses it
+        assert_eq!(
+            rewritten("SELECT a.value FROM generate_series(1, 2) AS a"),
+            "SELECT a.value FROM generate_series(1, 2) AS a"
+        );
+    }
+
+    #[test]
+    fn subqueries_in_order_by_move_into_the_projection() {
+        assert_eq!(
+            rewritten(
+                "SELECT a AS x FROM t ORDER BY CASE WHEN a IN (SELECT b FROM u) THEN 0 ELSE 1 END, 1 LIMIT 5"
+            ),
+            // (the IN then becomes an array lookup, see below)
+            "SELECT * EXCLUDE (__augur_order_0) FROM (SELECT a AS x, CASE WHEN coalesce(array_has((SELECT array_agg(__augur_in.c) FROM (SELECT b FROM u) AS __augur_in (c)), a), false) THEN 0 ELSE 1 END AS __augur_order_0 FROM t) AS __augur_sorted ORDER BY __augur_order_0, 1 LIMIT 5"
+        );
+        // a sort key of the input (not an output column) is left alone
+        assert_eq!(
+            rewritten("SELECT a FROM t ORDER BY b IN (SELECT b FROM u), c"),
+            "SELECT a FROM t ORDER BY b IN (SELECT b FROM u), c"
+        );
+    }
+
+    #[test]
+    fn in_subqueries_in_select_lists_become_array_lookups() {
+        assert_eq!(
+            rewritten(
+                "SELECT CASE WHEN a IN (SELECT b FROM u) THEN 0 END FROM t WHERE a IN (SELECT b FROM u)"
+            ),
+            "SELECT CASE WHEN coalesce(array_has((SELECT array_agg(__augur_in.c) FROM (SELECT b FROM u) AS __augur_in (c)), a), false) THEN 0 END FROM t WHERE a IN (SELECT b FROM u)"
         );
     }
 
