@@ -134,6 +134,13 @@ impl EngineBuilder {
         crate::pg_functions::register(&ctx, DATABASE, &augur_udfs, &augur_tables, &data_dir)
             .await
             .map_err(|e| SqlError::new("XX000", format!("cannot set up pg_proc: {e}")))?;
+        ctx.catalog(DATABASE)
+            .and_then(|c| c.schema("pg_catalog"))
+            .ok_or_else(|| SqlError::new("XX000", "no pg_catalog schema"))?
+            .register_table(
+                "pg_stat_activity".into(),
+                Arc::new(crate::backends::PgStatActivity::new(backends.clone())),
+            )?;
         let catalog = Arc::new(TableCatalog::new(&data_dir));
         let tables = catalog.load_all(&ctx).await?;
         tracing::info!("data directory {}: tables {:?}", data_dir.display(), tables);

@@ -608,21 +608,43 @@ const TEXT: i32 = 25;
 pub struct AugurPgCatalog {
     inner: Arc<dyn SchemaProvider>,
     tables: HashMap<&'static str, Arc<dyn TableProvider>>,
+    added: RwLock<HashMap<String, Arc<dyn TableProvider>>>,
 }
 
 #[async_trait]
 impl SchemaProvider for AugurPgCatalog {
     fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
+        let mut names = self.inner.table_names();
+        names.extend(self.added().keys().cloned());
+        names
     }
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
-        if let Some(t) = self.tables.get(name.to_ascii_lowercase().as_str()) {
+        let name = name.to_ascii_lowercase();
+        if let Some(t) = self.tables.get(name.as_str()) {
             return Ok(Some(t.clone()));
         }
-        self.inner.table(name).await
+        if let Some(t) = self.added().get(&name) {
+            return Ok(Some(t.clone()));
+        }
+        self.inner.table(&name).await
     }
     fn table_exist(&self, name: &str) -> bool {
-        self.inner.table_exist(name)
+        self.added().contains_key(&name.to_ascii_lowercase()) || self.inner.table_exist(name)
+    }
+    /// Adds a table the crate does not have (`pg_stat_activity`).
+    fn register_table(
+        &self,
+        name: String,
+        table: Arc<dyn TableProvider>,
+    ) -> Result<Option<Arc<dyn TableProvider>>> {
+        let mut added = self.added.write().unwrap_or_else(|p| p.into_inner());
+        Ok(added.insert(name.to_ascii_lowercase(), table))
+    }
+}
+
+impl AugurPgCatalog {
+    fn added(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<dyn TableProvider>>> {
+        self.added.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -689,7 +711,14 @@ pub async fn augur_pg_catalog(
         "pg_proc",
         Arc::new(Patched::new("pg_proc", pg_proc, Unchanged)),
     );
-    Ok((AugurPgCatalog { inner, tables }, files))
+    Ok((
+        AugurPgCatalog {
+            inner,
+            tables,
+            added: RwLock::new(HashMap::new()),
+        },
+        files,
+    ))
 }
 
 /// `batch` (pg_namespace rows) with an `information_schema` row when the

@@ -706,7 +706,10 @@ impl ExtendedQueryHandler for AugurHandler {
             message.max_rows = MAX_EXECUTE_ROWS as i32;
         }
         // the session is `active` in pg_stat_activity until the rows are sent
-        let query = message.name.as_deref().unwrap_or("");
+        let query = message
+            .name
+            .as_deref()
+            .unwrap_or(pgwire::api::DEFAULT_NAME);
         let _running = match (
             client.session_extensions().get::<Arc<Backend>>(),
             client.portal_store().get_portal(query),

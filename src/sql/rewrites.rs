@@ -614,6 +614,12 @@ const PG_COLUMNS_VIEW: &str = "SELECT table_catalog, table_schema, table_name, c
     'NO' AS is_identity, 'NEVER' AS is_generated, 'YES' AS is_updatable \
     FROM information_schema.columns";
 
+/// Catalog tables Augur adds to datafusion-pg-catalog's (which qualifies
+/// only its own unqualified names): found without `pg_catalog.`.
+const AUGUR_PG_CATALOG_TABLES: &[&str] = &["pg_stat_activity"];
+
+/// `information_schema.columns` as above, and [`AUGUR_PG_CATALOG_TABLES`]
+/// qualified.
 struct PgInformationSchema;
 
 impl datafusion::sql::sqlparser::ast::VisitorMut for PgInformationSchema {
@@ -636,7 +642,15 @@ impl datafusion::sql::sqlparser::ast::VisitorMut for PgInformationSchema {
                 .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
                 .collect();
             let n = parts.len();
-            if n >= 2 && parts[n - 2] == "information_schema" && parts[n - 1] == "columns" {
+            if n == 1 && AUGUR_PG_CATALOG_TABLES.contains(&parts[0].as_str()) {
+                // pg_catalog is first on PostgreSQL's search path
+                name.0.insert(
+                    0,
+                    datafusion::sql::sqlparser::ast::ObjectNamePart::Identifier(
+                        datafusion::sql::sqlparser::ast::Ident::new("pg_catalog"),
+                    ),
+                );
+            } else if n >= 2 && parts[n - 2] == "information_schema" && parts[n - 1] == "columns" {
                 let alias = alias
                     .as_ref()
                     .map_or_else(|| "columns".to_string(), |a| a.to_string());

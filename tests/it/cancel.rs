@@ -265,7 +265,7 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
         }
         assert!(seen, "the running join is shown active");
         let cancelled: bool = admin
-            .query_one("SELECT pg_cancel_backend($1)", &[&pid])
+            .query_one("SELECT pg_cancel_backend($1::int4)", &[&pid])
             .await
             .unwrap()
             .get(0);
