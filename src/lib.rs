@@ -6,10 +6,13 @@
 //! through [`Engine`].
 
 pub mod catalog;
+mod checked_arithmetic;
 pub mod demo;
 pub mod engine;
 pub mod errors;
 pub mod fsutil;
+mod int4_literals;
+mod pg_casts;
 pub mod pg_functions;
 pub mod registry;
 pub mod server;

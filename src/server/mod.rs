@@ -6,7 +6,7 @@
 
 mod cursor;
 mod handler;
-mod names;
+pub(crate) mod names;
 mod pg_output;
 mod show;
 mod startup;
