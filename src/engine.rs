@@ -103,6 +103,8 @@ impl EngineBuilder {
             .with_config(config)
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(crate::yield_points::YieldInJoins))
+            .with_analyzer_rule(Arc::new(crate::checked_arithmetic::CheckedArithmetic))
+            .with_analyzer_rule(Arc::new(crate::pg_casts::CastRounding))
             .build();
         let ctx = SessionContext::new_with_state(state);
         let registry = Arc::new(
@@ -241,26 +243,31 @@ impl Engine {
             ));
         }
         let state = self.ctx.state();
-        let is_query = matches!(stmt, Statement::Query(_));
-        state
-            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
-                stmt.clone(),
+        let to_plan = |st: &Statement| {
+            state.statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+                st.clone(),
             )))
-            .await
-            .and_then(|plan| {
-                if is_query {
-                    int4_constants(plan)
-                } else {
-                    Ok(plan)
-                }
-            })
+        };
+        let mut planned = to_plan(stmt).await;
+        // PostgreSQL returns result columns of the same name (`SELECT 1, 1`);
+        // DataFusion's projection refuses them
+        if let Err(e) = &planned
+            && e.to_string().contains("require unique expression names")
+            && let Some(renamed) = crate::sql::with_unique_names(stmt)
+        {
+            planned = to_plan(&renamed).await;
+        }
+        let plan = planned
+            .and_then(crate::int4_literals::int4_literals)
             .map_err(|e| {
                 crate::errors::function_misuse(
                     e.into(),
                     |n| state.table_functions().contains_key(n),
                     |n| state.window_functions().contains_key(n),
                 )
-            })
+            })?;
+        crate::pg_casts::check(&plan, &function_names(stmt))?;
+        Ok(plan)
     }
 
     /// Executes a planned statement. Table writes go to the data directory.
@@ -346,65 +353,19 @@ impl Engine {
     }
 }
 
-/// PostgreSQL types an integer literal that fits in 32 bits as `integer`
-/// (int4, OID 23), DataFusion as Int64, so `SELECT 1` would reach clients as
-/// bigint. This gives the constant integer columns of a query's result
-/// (`SELECT 1`, `SELECT 1 AS one, name FROM t`, under ORDER BY / LIMIT) the
-/// type Int32, keeping their column names. It is deliberately narrow: literals
-/// inside expressions keep DataFusion's Int64 (so `SELECT 1 + 1` and
-/// `x::int / 100` stay bigint), since typing them int4 would change how
-/// DataFusion coerces and overflows arithmetic.
-fn int4_constants(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
-    use datafusion::common::ScalarValue;
-    use datafusion::logical_expr::{Expr, Projection, lit};
-    match plan {
-        LogicalPlan::Projection(p) => {
-            let mut changed = false;
-            let expr: Vec<Expr> = p
-                .expr
-                .iter()
-                .zip(p.schema.fields())
-                .map(|(e, field)| {
-                    let value = match e {
-                        Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
-                        Expr::Alias(a) => match a.expr.as_ref() {
-                            Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
-                    match value.and_then(|v| i32::try_from(v).ok()) {
-                        Some(v) => {
-                            changed = true;
-                            match e {
-                                Expr::Alias(a) => {
-                                    let mut a = a.clone();
-                                    a.expr = Box::new(lit(v));
-                                    Expr::Alias(a)
-                                }
-                                _ => lit(v).alias(field.name()),
-                            }
-                        }
-                        None => e.clone(),
-                    }
-                })
-                .collect();
-            if !changed {
-                return Ok(LogicalPlan::Projection(p));
-            }
-            Ok(LogicalPlan::Projection(Projection::try_new(expr, p.input)?))
+/// The names of the functions `stmt` calls, lower-cased as written.
+fn function_names(stmt: &Statement) -> Vec<String> {
+    use datafusion::sql::sqlparser::ast::{Expr, visit_expressions};
+    let mut names = Vec::new();
+    let _ = visit_expressions(stmt, |e| {
+        if let Expr::Function(f) = e
+            && let Some(i) = f.name.0.last().and_then(|p| p.as_ident())
+        {
+            names.push(i.value.to_lowercase());
         }
-        LogicalPlan::Sort(_) | LogicalPlan::Limit(_) => {
-            let inputs: Vec<LogicalPlan> = plan.inputs().into_iter().cloned().collect();
-            let exprs = plan.expressions();
-            let inputs = inputs
-                .into_iter()
-                .map(int4_constants)
-                .collect::<datafusion::error::Result<Vec<_>>>()?;
-            plan.with_new_exprs(exprs, inputs)
-        }
-        other => Ok(other),
-    }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    names
 }
 
 /// The command tag of a DataFusion statement plan; `None` when it returns rows.

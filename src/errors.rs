@@ -225,6 +225,20 @@ fn plan(m: &str) -> SqlError {
     if m.contains("failed to match any signature") {
         return signature_mismatch(m);
     }
+    // "… No function matches the given name and argument types 'upper(Boolean)'. …"
+    if let Some(call) = m
+        .split("No function matches the given name and argument types '")
+        .nth(1)
+        .and_then(|rest| rest.split("'.").next())
+    {
+        return SqlError::new(
+            "42883",
+            format!(
+                "function {} does not exist; no function matches the given name and argument types, add explicit type casts",
+                pg_type_names(call)
+            ),
+        );
+    }
     let code = if m.starts_with("table '") && m.contains("' not found") {
         "42P01"
     } else if (m.starts_with("table function '") && m.contains("not found"))

@@ -7,10 +7,13 @@
 
 pub mod backends;
 pub mod catalog;
+mod checked_arithmetic;
 pub mod demo;
 pub mod engine;
 pub mod errors;
 pub mod fsutil;
+mod int4_literals;
+mod pg_casts;
 pub mod pg_catalog;
 pub mod pg_functions;
 pub mod registry;

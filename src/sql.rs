@@ -30,8 +30,10 @@ use crate::errors::SqlError;
 mod named_args;
 mod rewrites;
 mod transform;
+mod unique_names;
 
 pub use transform::TRANSFORM_INPUT;
+pub use unique_names::with_unique_names;
 
 /// Parses one or more `;`-separated statements.
 pub struct SqlParser {
@@ -101,6 +103,8 @@ impl SqlParser {
             } else if runs_unstubbed(&words) {
                 let stmts = Parser::parse_sql(&dialect, text).map_err(syntax)?;
                 out.extend(stmts.into_iter().map(|s| self.compat.rewrite(s)));
+            } else if let Some(stmts) = self.with_named_registers(&words, text) {
+                out.extend(stmts);
             } else {
                 match self.compat.parse(text) {
                     Ok(stmts) => out.extend(stmts),
@@ -117,6 +121,28 @@ impl SqlParser {
             named_args::to_positional(st)?;
         }
         Ok(out)
+    }
+
+    /// `current_user` and `current_catalog` as result columns keep their
+    /// names (PostgreSQL's), which the compatibility parser's rewrite to
+    /// `session_user` and `current_database()` would change: the statement
+    /// is parsed here, those select items get their name as alias, and then
+    /// the parser's rewrites run. `None` (the usual path) when the text has
+    /// neither word or does not parse here.
+    fn with_named_registers(&self, words: &[&Token], text: &str) -> Option<Vec<Statement>> {
+        let special = words.iter().any(|t| {
+            matches!(t, Token::Word(w) if w.quote_style.is_none()
+                && (w.value.eq_ignore_ascii_case("current_user")
+                    || w.value.eq_ignore_ascii_case("current_catalog")))
+        });
+        if !special {
+            return None;
+        }
+        let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, text).ok()?;
+        for st in &mut stmts {
+            rewrites::name_special_registers(st);
+        }
+        Some(stmts.into_iter().map(|s| self.compat.rewrite(s)).collect())
     }
 
     fn create_model(&self, chunk: &[Token]) -> Result<Statement, SqlError> {

@@ -142,13 +142,46 @@ fn cancelled() -> PgWireError {
     ))
 }
 
-/// `response` with its row stream ending in 57014 on a cancel request.
-async fn with_cancel<C: ClientInfo>(client: &C, response: Response) -> Response {
+fn timed_out() -> PgWireError {
+    to_pg(SqlError::new(
+        "57014",
+        "canceling statement due to statement timeout",
+    ))
+}
+
+/// When the statement starting now must end: the session's
+/// `statement_timeout` from now (`None`: no limit). In a simple query each
+/// statement has its own, as in PostgreSQL 13 and later.
+fn deadline<C: ClientInfo + ?Sized>(client: &C) -> Option<tokio::time::Instant> {
+    super::show::statement_timeout(client).map(|d| tokio::time::Instant::now() + d)
+}
+
+/// Runs `work` until `deadline`, after which it is dropped (which stops the
+/// query at its next yield) and the answer is 57014.
+async fn within<T>(
+    deadline: Option<tokio::time::Instant>,
+    work: impl std::future::Future<Output = PgWireResult<T>>,
+) -> PgWireResult<T> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, work)
+            .await
+            .unwrap_or_else(|_| Err(timed_out())),
+        None => work.await,
+    }
+}
+
+/// `response` with its row stream ending in 57014 on a cancel request or
+/// at `deadline`.
+async fn with_cancel<C: ClientInfo>(
+    client: &C,
+    response: Response,
+    deadline: Option<tokio::time::Instant>,
+) -> Response {
     match response {
         Response::Query(mut q) => {
             // the last await of do_query (see CancelSignal)
             let signal = cancel_signal(client).await;
-            q.data_rows = cancellable(q.data_rows, signal);
+            q.data_rows = cancellable(q.data_rows, signal, deadline);
             Response::Query(q)
         }
         other => other,
@@ -229,14 +262,47 @@ fn active_until_sent(response: Response, running: Option<Running>) -> Response {
     }
 }
 
-/// Ends a result stream with error 57014 when the cancel signal comes.
-fn cancellable(rows: SendableRowStream, signal: CancelSignal) -> SendableRowStream {
+/// Why a result stream was stopped.
+#[derive(Clone, Copy)]
+enum Stop {
+    Cancel,
+    Timeout,
+}
+
+/// Ends a result stream with error 57014 when the cancel signal comes or
+/// the deadline passes.
+fn cancellable(
+    rows: SendableRowStream,
+    signal: CancelSignal,
+    deadline: Option<tokio::time::Instant>,
+) -> SendableRowStream {
     use futures::{FutureExt, StreamExt};
-    let done = signal.clone();
+    let stop = async move {
+        let timer = async move {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => futures::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = signal => Stop::Cancel,
+            () = timer => Stop::Timeout,
+        }
+    }
+    .boxed()
+    .shared();
+    let done = stop.clone();
     Box::pin(
-        rows.take_until(signal).chain(
-            futures::stream::once(async move { done.now_or_never().map(|_| Err(cancelled())) })
-                .filter_map(futures::future::ready),
+        rows.take_until(stop).chain(
+            futures::stream::once(async move {
+                done.now_or_never().map(|why| {
+                    Err(match why {
+                        Stop::Cancel => cancelled(),
+                        Stop::Timeout => timed_out(),
+                    })
+                })
+            })
+            .filter_map(futures::future::ready),
         ),
     )
 }
@@ -461,12 +527,14 @@ impl SimpleQueryHandler for AugurHandler {
             return Ok(vec![Response::EmptyQuery]);
         }
         let mut results = Vec::with_capacity(statements.len());
+        let mut last_deadline = None;
         let last = statements.len() - 1;
         let alone = statements.len() == 1;
         'statements: for (i, statement) in statements.into_iter().enumerate() {
             if let Some(previous) = results.last() {
                 track_transaction(client, previous);
             }
+            last_deadline = None;
             if let Some(tag) = no_op_tag(&statement) {
                 results.push(Response::Execution(Tag::new(&tag)));
                 continue;
@@ -494,7 +562,9 @@ impl SimpleQueryHandler for AugurHandler {
                     continue 'statements;
                 }
             }
-            let outcome = async {
+            let until = deadline(client);
+            last_deadline = until;
+            let outcome = within(until, async {
                 let plan = engine.plan(&statement).await.map_err(to_pg)?;
                 let mut output = engine.execute(plan).await.map_err(to_pg)?;
                 if i < last {
@@ -503,7 +573,7 @@ impl SimpleQueryHandler for AugurHandler {
                 }
                 self.respond(client, output, &Format::UnifiedText, &statement)
                     .await
-            }
+            })
             .await;
             match outcome {
                 Ok(r) => results.push(r),
@@ -516,7 +586,10 @@ impl SimpleQueryHandler for AugurHandler {
         }
         // only the last result streams lazily; earlier ones are materialised
         if let Some(last) = results.pop() {
-            results.push(active_until_sent(with_cancel(client, last).await, running));
+            results.push(active_until_sent(
+                with_cancel(client, last, last_deadline).await,
+                running,
+            ));
         }
         Ok(results)
     }
@@ -706,10 +779,7 @@ impl ExtendedQueryHandler for AugurHandler {
             message.max_rows = MAX_EXECUTE_ROWS as i32;
         }
         // the session is `active` in pg_stat_activity until the rows are sent
-        let query = message
-            .name
-            .as_deref()
-            .unwrap_or(pgwire::api::DEFAULT_NAME);
+        let query = message.name.as_deref().unwrap_or(pgwire::api::DEFAULT_NAME);
         let _running = match (
             client.session_extensions().get::<Arc<Backend>>(),
             client.portal_store().get_portal(query),
@@ -814,7 +884,8 @@ impl ExtendedQueryHandler for AugurHandler {
             .clone()
             .replace_params_with_values(&params)
             .map_err(to_pg)?;
-        let output = engine.execute(plan).await.map_err(to_pg)?;
+        let until = deadline(client);
+        let output = within(until, async { engine.execute(plan).await.map_err(to_pg) }).await?;
         if let Output::Rows(frame) = &output {
             // a model retrained with another label type, or a table replaced,
             // changes the result types the client was told at Describe
@@ -839,6 +910,6 @@ impl ExtendedQueryHandler for AugurHandler {
         let response = self
             .respond(client, output, &portal.result_column_format, statement)
             .await?;
-        Ok(with_cancel(client, response).await)
+        Ok(with_cancel(client, response, until).await)
     }
 }

@@ -7,7 +7,7 @@
 mod batch_rows;
 mod cursor;
 mod handler;
-mod names;
+pub(crate) mod names;
 mod pg_output;
 mod show;
 mod startup;

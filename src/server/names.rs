@@ -10,9 +10,10 @@ use datafusion::sql::sqlparser::ast::{
 };
 use pgwire::api::results::FieldInfo;
 
-/// The PostgreSQL name of each top-level select item of `statement`, `None`
-/// where DataFusion's name stands (aliases, wildcards expand to their columns),
-/// or `None` overall when the statement is not a plain `SELECT`.
+/// The PostgreSQL name of each top-level select item of `statement` (an
+/// alias as written, folded to lower case unless quoted), or `None` overall
+/// when the statement is not a plain `SELECT` or has a wildcard (the number of
+/// columns it stands for is not known here).
 pub fn pg_column_names(statement: &Statement) -> Option<Vec<Option<String>>> {
     let Statement::Query(query) = statement else {
         return None;
@@ -32,18 +33,20 @@ pub fn pg_column_names(statement: &Statement) -> Option<Vec<Option<String>>> {
     if let Some(name) = set_function_column(select) {
         return Some(vec![Some(name)]);
     }
-    let mut names = Vec::with_capacity(select.projection.len());
-    for item in &select.projection {
-        match item {
-            SelectItem::UnnamedExpr(e) => {
-                names.push(Some(expr_name(e).unwrap_or("?column?".into())))
-            }
-            SelectItem::ExprWithAlias { .. } => names.push(None),
-            // the number of columns a wildcard stands for is not known here
-            _ => return None,
-        }
+    select
+        .projection
+        .iter()
+        .map(|item| item_name(item).map(Some))
+        .collect()
+}
+
+/// PostgreSQL's name of one select item; `None` for a wildcard.
+pub(crate) fn item_name(item: &SelectItem) -> Option<String> {
+    match item {
+        SelectItem::UnnamedExpr(e) => Some(expr_name(e).unwrap_or("?column?".into())),
+        SelectItem::ExprWithAlias { alias, .. } => Some(ident_name(alias)),
+        _ => None,
     }
-    Some(names)
 }
 
 /// PostgreSQL's set-returning functions of one scalar column, which name
@@ -106,21 +109,42 @@ fn set_function_column(select: &datafusion::sql::sqlparser::ast::Select) -> Opti
 }
 
 fn expr_name(e: &Expr) -> Option<String> {
+    figure(e).map(|(name, _)| name)
+}
+
+/// A name and its strength, as in PostgreSQL's `FigureColnameInternal`: 2
+/// for a column, function, subquery or `ARRAY[…]`, 1 for a cast's type,
+/// `case` or a boolean constant. A cast whose operand's name is weaker
+/// than 2 is named after its own type (`'1.5'::numeric::int` is `int4`,
+/// `CASE … END::text` is `text`).
+fn figure(e: &Expr) -> Option<(String, u8)> {
     match e {
-        Expr::Identifier(i) => Some(ident_name(i)),
-        Expr::CompoundIdentifier(parts) => parts.last().map(ident_name),
-        Expr::Function(f) => f.name.0.last().and_then(|p| p.as_ident()).map(ident_name),
+        Expr::Identifier(i) => Some((ident_name(i), 2)),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| (ident_name(i), 2)),
+        Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(|i| (ident_name(i), 2)),
         Expr::Cast {
             expr, data_type, ..
-        } => expr_name(expr).or_else(|| Some(type_name(data_type))),
-        Expr::Nested(inner) => expr_name(inner),
-        Expr::Case { .. } => Some("case".into()),
-        Expr::Exists { .. } => Some("exists".into()),
-        Expr::Array(_) => Some("array".into()),
-        Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some("bool".into()),
-        Expr::TypedString(t) => Some(type_name(&t.data_type)),
+        } => match figure(expr) {
+            Some((name, 2)) => Some((name, 2)),
+            _ => Some((type_name(data_type), 1)),
+        },
+        Expr::Nested(inner) => figure(inner),
+        // named after its ELSE result when that has a strong name
+        Expr::Case { else_result, .. } => match else_result.as_deref().and_then(figure) {
+            Some((name, 2)) => Some((name, 2)),
+            _ => Some(("case".into(), 1)),
+        },
+        Expr::Exists { .. } => Some(("exists".into(), 2)),
+        Expr::Array(_) => Some(("array".into(), 2)),
+        Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some(("bool".into(), 1)),
+        Expr::TypedString(t) => Some((type_name(&t.data_type), 1)),
         Expr::Subquery(q) => match pg_column_names(&Statement::Query(q.clone())) {
-            Some(names) if names.len() == 1 => names[0].clone(),
+            Some(names) if names.len() == 1 => names[0].clone().map(|n| (n, 2)),
             _ => None,
         },
         _ => None,
@@ -207,11 +231,11 @@ mod tests {
         // each expected name is what PostgreSQL 15 answers
         assert_eq!(
             names(
-                "SELECT 1, 2.5::float8, NULL::text, 'x' || 'y', count(*), a.b, c, 1::integer, d::text, CASE WHEN true THEN 1 END, true, x AS y, pg_catalog.version()"
+                "SELECT 1, 2.5::float8, NULL::text, 'x' || 'y', count(*), a.b, c, 1::integer, d::text, CASE WHEN true THEN 1 END, true, x AS y, pg_catalog.version(), '1.5'::numeric::int, CASE WHEN true THEN 1 END::text, count(*)::int, ARRAY[1]::text, CASE WHEN true THEN 1 ELSE c END"
             ),
             [
                 "?column?", "float8", "text", "?column?", "count", "b", "c", "int4", "d", "case",
-                "bool", "-", "version"
+                "bool", "y", "version", "int4", "text", "count", "array", "c"
             ]
         );
         // a wildcard over a scalar set-returning function (pgcli's

@@ -8,6 +8,8 @@ use datafusion::sql::sqlparser::parser::Parser;
 /// Applies all rewrites to `statement`.
 pub fn postgres_compat(statement: &mut Statement) {
     like_escape_to_backslash(statement);
+    float_types(statement);
+    numeric_literal_casts(statement);
     interval_clock_literals(statement);
     bare_user_and_regproc_joins(statement);
     aggregate_catalog_subqueries(statement);
@@ -267,6 +269,139 @@ impl datafusion::sql::sqlparser::ast::VisitorMut for ScalarInFrom {
             }
         }
         std::ops::ControlFlow::Continue(())
+    }
+}
+
+/// PostgreSQL's `float` is `double precision`, and `float(p)` is `real` for
+/// p ≤ 24 and `double precision` above; DataFusion maps `float` and every
+/// `float(p)` to real (Float32). Rewritten in casts and in `CREATE TABLE`
+/// column types.
+fn float_types(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        ArrayElemTypeDef, DataType, ExactNumberInfo, visit_expressions_mut,
+    };
+    use std::ops::ControlFlow;
+    fn fix(t: &mut DataType) {
+        match t {
+            DataType::Float(ExactNumberInfo::None) => *t = DataType::DoublePrecision,
+            DataType::Float(ExactNumberInfo::Precision(p)) => {
+                *t = if *p <= 24 {
+                    DataType::Real
+                } else {
+                    DataType::DoublePrecision
+                }
+            }
+            DataType::Array(
+                ArrayElemTypeDef::SquareBracket(inner, _)
+                | ArrayElemTypeDef::AngleBracket(inner)
+                | ArrayElemTypeDef::Parenthesis(inner),
+            ) => fix(inner),
+            _ => {}
+        }
+    }
+    if let Statement::CreateTable(ct) = statement {
+        for c in &mut ct.columns {
+            fix(&mut c.data_type);
+        }
+    }
+    let _ = visit_expressions_mut(statement, |e| {
+        if let Expr::Cast { data_type, .. } = e {
+            fix(data_type);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// A decimal literal is `numeric` in PostgreSQL and rounds half away from
+/// zero when cast to an integer (`2.5::int` is 3); DataFusion reads it as a
+/// float, which rounds half to even (see `pg_casts`). A decimal literal cast
+/// to an integer type is cast to numeric first.
+fn numeric_literal_casts(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        CastKind, DataType, ExactNumberInfo, UnaryOperator, visit_expressions_mut,
+    };
+    use std::ops::ControlFlow;
+    fn decimal_literal(e: &Expr) -> bool {
+        match e {
+            Expr::Value(v) => {
+                matches!(&v.value, Value::Number(n, _) if n.contains(['.', 'e', 'E']))
+            }
+            Expr::Nested(inner) => decimal_literal(inner),
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus | UnaryOperator::Plus,
+                expr,
+            } => decimal_literal(expr),
+            _ => false,
+        }
+    }
+    let _ = visit_expressions_mut(statement, |e| {
+        if let Expr::Cast {
+            expr, data_type, ..
+        } = e
+            && matches!(
+                data_type,
+                DataType::Int(_)
+                    | DataType::Integer(_)
+                    | DataType::Int4(_)
+                    | DataType::BigInt(_)
+                    | DataType::Int8(_)
+                    | DataType::SmallInt(_)
+                    | DataType::Int2(_)
+            )
+            && decimal_literal(expr)
+        {
+            let literal = std::mem::replace(expr.as_mut(), Expr::value(Value::Null));
+            **expr = Expr::Cast {
+                kind: CastKind::DoubleColon,
+                expr: Box::new(literal),
+                data_type: DataType::Numeric(ExactNumberInfo::None),
+                array: false,
+                format: None,
+            };
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// Gives the top-level select items `current_user` and `current_catalog`
+/// (written without parentheses) their own name as alias, as PostgreSQL
+/// names those columns; see `SqlParser::with_named_registers`.
+pub fn name_special_registers(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{FunctionArguments, Ident, SelectItem, SetExpr};
+    fn in_body(body: &mut SetExpr) {
+        match body {
+            SetExpr::Select(select) => {
+                for item in &mut select.projection {
+                    let SelectItem::UnnamedExpr(Expr::Function(f)) = item else {
+                        continue;
+                    };
+                    let name = match f.name.0.as_slice() {
+                        [part] => part.as_ident().filter(|i| i.quote_style.is_none()),
+                        _ => None,
+                    };
+                    let Some(name) = name.map(|i| i.value.to_ascii_lowercase()) else {
+                        continue;
+                    };
+                    if matches!(f.args, FunctionArguments::None)
+                        && (name == "current_user" || name == "current_catalog")
+                    {
+                        *item = SelectItem::ExprWithAlias {
+                            expr: Expr::Function(f.clone()),
+                            alias: Ident::with_quote('"', name),
+                        };
+                    }
+                }
+            }
+            SetExpr::SetOperation { left, right, .. } => {
+                in_body(left);
+                in_body(right);
+            }
+            SetExpr::Query(q) => in_body(&mut q.body),
+            _ => {}
+        }
+    }
+    if let Statement::Query(q) = statement {
+        in_body(&mut q.body);
     }
 }
 
@@ -681,6 +816,26 @@ mod tests {
             .remove(0);
         super::postgres_compat(&mut st);
         st.to_string()
+    }
+
+    #[test]
+    fn decimal_literals_are_numeric_before_an_integer_cast() {
+        assert_eq!(
+            rewritten("SELECT 2.5::int, CAST(-1.5 AS bigint), 2::int, x::int"),
+            "SELECT 2.5::NUMERIC::INT, CAST(-1.5::NUMERIC AS BIGINT), 2::INT, x::INT"
+        );
+    }
+
+    #[test]
+    fn float_is_double_precision() {
+        assert_eq!(
+            rewritten("SELECT 1.5::float, x::float(25), x::float(24), CAST(x AS float[])"),
+            "SELECT 1.5::DOUBLE PRECISION, x::DOUBLE PRECISION, x::REAL, CAST(x AS DOUBLE PRECISION[])"
+        );
+        assert_eq!(
+            rewritten("CREATE TABLE t (a float, b float(10))"),
+            "CREATE TABLE t (a DOUBLE PRECISION, b REAL)"
+        );
     }
 
     #[test]

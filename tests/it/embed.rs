@@ -64,7 +64,8 @@ async fn embed_over_the_wire_as_float4_arrays_and_persisted() {
         ))
         .await
         .unwrap();
-    let got: Vec<i64> = client
+    // (the ids are int4, as PostgreSQL types the literals of VALUES)
+    let got: Vec<i32> = client
         .query(
             &format!(
                 "SELECT id FROM review_vectors ORDER BY cosine_similarity(v, embed('{m}', 'delivery was late')) DESC LIMIT 3"
@@ -78,12 +79,12 @@ async fn embed_over_the_wire_as_float4_arrays_and_persisted() {
         .collect();
     let all = direct.embed(&texts).unwrap();
     let q = direct.embed(&["delivery was late"]).unwrap();
-    let mut want: Vec<(f64, i64)> = (0..texts.len())
+    let mut want: Vec<(f64, i32)> = (0..texts.len())
         .map(|i| {
             let dot: f64 = (0..TINY_DIM)
                 .map(|j| all[i * TINY_DIM + j] as f64 * q[j] as f64)
                 .sum();
-            (dot, i as i64 + 1)
+            (dot, i as i32 + 1)
         })
         .collect();
     want.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -367,3 +367,59 @@ async fn session_user_is_the_connecting_user() {
     }
     server.stop().await;
 }
+
+/// DataFusion's settings through `SET`/`SHOW`: a `datafusion.` key that
+/// DataFusion does not have is 42704 (PostgreSQL's answer to a setting it
+/// does not have), a value the setting does not take 22023, and `SHOW`
+/// gives the session's value in a column named after the setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datafusion_settings_are_checked_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let c = server.connect().await;
+    let err = c
+        .simple_query("SET datafusion.execution.no_such_setting = 1")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "42704");
+    assert_eq!(
+        err.as_db_error().unwrap().message(),
+        "unrecognized configuration parameter \"datafusion.execution.no_such_setting\""
+    );
+    let err = c
+        .simple_query("SET datafusion.execution.batch_size = 'lots'")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "22023");
+    c.simple_query("SET datafusion.execution.batch_size = 100")
+        .await
+        .unwrap();
+    let shown = c
+        .simple_query("SHOW datafusion.execution.batch_size")
+        .await
+        .unwrap();
+    let row = shown
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        })
+        .expect("a row");
+    assert_eq!(row.columns()[0].name(), "datafusion.execution.batch_size");
+    assert_eq!(row.get(0), Some("100"));
+    // the extended protocol, as drivers send it
+    let row = c
+        .query_one("SHOW datafusion.execution.batch_size", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "100");
+    let err = c
+        .query("SHOW datafusion.execution.no_such_setting", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "42704");
+    // the connection stays usable
+    let row = c.query_one("SELECT 1", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i32>(0), 1);
+    server.stop().await;
+}
