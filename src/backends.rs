@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
@@ -25,7 +26,10 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::catalog::{MemTable, Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, Expr, ScalarUDF, Volatility, create_udf};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
+};
 use datafusion::physical_plan::ExecutionPlan;
 
 /// Fires a session's cancel (the same path as a CancelRequest).
@@ -169,27 +173,59 @@ impl Backends {
 /// `pg_cancel_backend(pid int4) → bool`: true when a session with that pid
 /// exists (its running statement, if any, stops with 57014), false
 /// otherwise; NULL for a NULL pid. As PostgreSQL's, it returns without
-/// waiting for the statement to stop.
+/// waiting for the statement to stop. An int8 argument is taken as int4
+/// (out of int4's range: no session, false).
 pub fn pg_cancel_backend_udf(backends: Arc<Backends>) -> ScalarUDF {
-    create_udf(
-        "pg_cancel_backend",
-        vec![DataType::Int32],
-        DataType::Boolean,
-        Volatility::Volatile,
-        Arc::new(move |args: &[ColumnarValue]| {
-            let pids = ColumnarValue::values_to_arrays(args)?;
-            let pids = pids[0]
-                .as_any()
-                .downcast_ref::<Int32Array>()
-                .ok_or_else(|| {
-                    datafusion::error::DataFusionError::Internal(
-                        "pg_cancel_backend takes an int4 pid".into(),
-                    )
-                })?;
-            let out: BooleanArray = pids.iter().map(|p| p.map(|p| backends.cancel(p))).collect();
-            Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
-        }),
-    )
+    ScalarUDF::new_from_impl(PgCancelBackend {
+        backends,
+        signature: Signature::one_of(
+            vec![
+                TypeSignature::Exact(vec![DataType::Int32]),
+                TypeSignature::Exact(vec![DataType::Int64]),
+            ],
+            Volatility::Volatile,
+        ),
+    })
+}
+
+#[derive(Debug)]
+struct PgCancelBackend {
+    backends: Arc<Backends>,
+    signature: Signature,
+}
+
+impl PartialEq for PgCancelBackend {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.backends, &other.backends)
+    }
+}
+impl Eq for PgCancelBackend {}
+impl std::hash::Hash for PgCancelBackend {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.backends).hash(state);
+    }
+}
+
+impl ScalarUDFImpl for PgCancelBackend {
+    fn name(&self) -> &str {
+        "pg_cancel_backend"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let pids = ColumnarValue::values_to_arrays(&args.args)?;
+        let pids = datafusion::arrow::compute::cast(&pids[0], &DataType::Int64)?;
+        let pids = pids.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let out: BooleanArray = pids
+            .iter()
+            .map(|p| p.map(|p| i32::try_from(p).is_ok_and(|p| self.backends.cancel(p))))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
+    }
 }
 
 /// `pg_catalog.pg_stat_activity` with PostgreSQL 15's columns. Columns

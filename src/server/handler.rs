@@ -602,8 +602,19 @@ pub struct AugurQueryParser {
 }
 
 /// Parameter types in `$1, $2, ...` order.
+/// A parameter DataFusion leaves untyped takes the type it is cast to
+/// (`$1::int4`, `CAST($1 AS text)`), as PostgreSQL infers it: drivers that
+/// send parameters as the server describes them (tokio-postgres, pgjdbc)
+/// could not bind `pg_cancel_backend($1::int4)` otherwise.
 fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
-    let params = plan.get_parameter_types().map_err(to_pg)?;
+    let mut params = plan.get_parameter_types().map_err(to_pg)?;
+    if params.values().any(Option::is_none) {
+        for (id, t) in cast_parameter_types(plan) {
+            if let Some(slot @ None) = params.get_mut(&id) {
+                *slot = Some(t);
+            }
+        }
+    }
     let mut ids: Vec<(usize, Option<DataType>)> = params
         .into_iter()
         .filter_map(|(k, v)| {
@@ -622,6 +633,28 @@ fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
         }
     }
     Ok(out)
+}
+
+/// The type each parameter is first cast to in `plan`, by placeholder id.
+fn cast_parameter_types(plan: &LogicalPlan) -> std::collections::HashMap<String, DataType> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{Cast, Expr, TryCast};
+    let mut found = std::collections::HashMap::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|e| {
+            e.apply(|e| {
+                if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = e
+                    && let Expr::Placeholder(p) = expr.as_ref()
+                {
+                    found
+                        .entry(p.id.clone())
+                        .or_insert_with(|| field.data_type().clone());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    });
+    found
 }
 
 fn wire_types(plan: &LogicalPlan) -> PgWireResult<Vec<Type>> {

@@ -1,6 +1,7 @@
 //! Protocol behaviour with a real client (tokio-postgres) on an ephemeral port.
 
 use crate::common::{CHURN_FEATURES, Server, TRAIN_CHURN, code, engine};
+use tokio_postgres::types::Type;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_carry_their_sqlstate_and_the_connection_survives() {
@@ -199,6 +200,15 @@ async fn driver_habits_work_parameters_deallocate_and_changed_result_types() {
         .await
         .unwrap();
     assert_eq!((row.get::<_, i64>(0), row.get::<_, &str>(1)), (7, "hello"));
+    // a parameter typed only by its cast is described with that type, as
+    // PostgreSQL infers it (tokio-postgres binds by the described type)
+    let stmt = client
+        .prepare("SELECT $1::int4 + 1 AS n, CAST($2 AS text) AS t")
+        .await
+        .unwrap();
+    assert_eq!(stmt.params(), [Type::INT4, Type::TEXT]);
+    let row = client.query_one(&stmt, &[&41i32, &"x"]).await.unwrap();
+    assert_eq!((row.get::<_, i32>(0), row.get::<_, &str>(1)), (42, "x"));
     // psycopg sends DEALLOCATE ALL on its own; it must be a plain command
     client
         .simple_query("DEALLOCATE ALL")
