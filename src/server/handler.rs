@@ -276,7 +276,7 @@ fn cancellable(
     signal: CancelSignal,
     deadline: Option<tokio::time::Instant>,
 ) -> SendableRowStream {
-    use futures::{FutureExt, StreamExt};
+    use futures::FutureExt;
     let stop = async move {
         let timer = async move {
             match deadline {
@@ -289,22 +289,75 @@ fn cancellable(
             () = timer => Stop::Timeout,
         }
     }
-    .boxed()
-    .shared();
-    let done = stop.clone();
-    Box::pin(
-        rows.take_until(stop).chain(
-            futures::stream::once(async move {
-                done.now_or_never().map(|why| {
-                    Err(match why {
-                        Stop::Cancel => cancelled(),
-                        Stop::Timeout => timed_out(),
-                    })
-                })
-            })
-            .filter_map(futures::future::ready),
-        ),
-    )
+    .boxed();
+    Box::pin(UntilStopped {
+        rows,
+        stop: Some(stop),
+        since_check: STOP_CHECK_ROWS,
+    })
+}
+
+/// Rows streamed without a look at the stop signal, at most.
+const STOP_CHECK_ROWS: u32 = 256;
+
+/// `rows` until `stop` completes, then its error. `stop` is polled whenever
+/// `rows` has nothing ready (so a wait for rows wakes on it) and every
+/// [`STOP_CHECK_ROWS`] rows otherwise: polling it for every row (a
+/// `take_until`) cost ~10% of streaming a large result.
+struct UntilStopped {
+    rows: SendableRowStream,
+    stop: Option<futures::future::BoxFuture<'static, Stop>>,
+    since_check: u32,
+}
+
+impl UntilStopped {
+    fn stopped(&mut self, why: Stop) -> std::task::Poll<Option<PgWireResult<DataRow>>> {
+        self.stop = None;
+        // drops the query now, not when the response is dropped
+        self.rows = Box::pin(futures::stream::empty());
+        std::task::Poll::Ready(Some(Err(match why {
+            Stop::Cancel => cancelled(),
+            Stop::Timeout => timed_out(),
+        })))
+    }
+}
+
+impl futures::Stream for UntilStopped {
+    type Item = PgWireResult<DataRow>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        let Some(stop) = this.stop.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if this.since_check >= STOP_CHECK_ROWS {
+            this.since_check = 0;
+            if let Poll::Ready(why) = stop.as_mut().poll(cx) {
+                return this.stopped(why);
+            }
+        }
+        match this.rows.as_mut().poll_next(cx) {
+            Poll::Ready(Some(row)) => {
+                this.since_check += 1;
+                Poll::Ready(Some(row))
+            }
+            Poll::Ready(None) => {
+                this.stop = None;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                this.since_check = 0;
+                match stop.as_mut().poll(cx) {
+                    Poll::Ready(why) => this.stopped(why),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
 }
 
 /// The engine of `client`'s session (see [`Engine::for_session`]), made on
