@@ -25,20 +25,24 @@ pub fn to_positional(statement: &mut Statement) -> Result<(), SqlError> {
     impl VisitorMut for V {
         type Break = ();
         fn pre_visit_table_factor(&mut self, t: &mut TableFactor) -> ControlFlow<()> {
-            if let TableFactor::Table {
-                name,
-                args: Some(args),
-                ..
-            } = t
-                && args
-                    .args
-                    .iter()
-                    .any(|a| matches!(a, FunctionArg::Named { .. } | FunctionArg::ExprNamed { .. }))
+            let (name, args) = match t {
+                TableFactor::Table {
+                    name,
+                    args: Some(args),
+                    ..
+                } => (name, &mut args.args),
+                // `LATERAL f(…)`
+                TableFactor::Function { name, args, .. } => (name, args),
+                _ => return ControlFlow::Continue(()),
+            };
+            if args
+                .iter()
+                .any(|a| matches!(a, FunctionArg::Named { .. } | FunctionArg::ExprNamed { .. }))
             {
                 let function = name.to_string().to_ascii_lowercase();
                 if let Some(params) = augur_udfs::table_function_parameters(&function) {
-                    match reorder(&function, params, std::mem::take(&mut args.args)) {
-                        Ok(a) => args.args = a,
+                    match reorder(&function, params, std::mem::take(args)) {
+                        Ok(a) => *args = a,
                         Err(e) => {
                             self.0 = Some(e);
                             return ControlFlow::Break(());
@@ -183,6 +187,14 @@ mod tests {
         assert_eq!(
             err("SELECT * FROM vector_search('t', top_k => 3)").sqlstate,
             "42883"
+        );
+        // LATERAL calls too
+        let s = p
+            .parse("SELECT * FROM t, LATERAL vector_search('t', 'v', ARRAY[1.0], distance_type => 'COSINE')")
+            .unwrap();
+        assert_eq!(
+            s[0].to_string(),
+            "SELECT * FROM t, LATERAL vector_search('t', 'v', ARRAY[1.0], 10, 'COSINE')"
         );
     }
 }
