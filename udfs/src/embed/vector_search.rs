@@ -41,8 +41,9 @@
 //! a zero query vector under `COSINE`; 22004 a NULL query vector (or NULL element);
 //! 21000 a query subquery returning more than one row; 22023 `top_k` < 1 or
 //! not an integer constant, an unknown `distance_type`, or a `query_value`
-//! that is not constant; 42P02 a `$1` parameter with no value (a statement
-//! that was not prepared); 42701 a base table that already has a `distance`
+//! that is not constant (such as another table's column in `LATERAL`);
+//! 42P02 a `$1` parameter with no value (a statement that was not
+//! prepared); 42701 a base table that already has a `distance`
 //! column (rename it in a query); 42883 a wrong argument count.
 //!
 //! Example: `SELECT id, distance FROM vector_search('review_vectors', 'embedding',
@@ -189,6 +190,13 @@ fn query_value_arg(e: &Expr) -> Result<QueryValue> {
             ));
         }
         return Ok(QueryValue::Subquery(sq.subquery.clone()));
+    }
+    let outer = !e.column_refs().is_empty()
+        || e.exists(|x| Ok(matches!(x, Expr::OuterReferenceColumn(..))))?;
+    if outer {
+        return Err(invalid(format!(
+            "{NAME}: query_value cannot refer to a column of another table (as in LATERAL or a correlated subquery): each call is one search with one query vector. Pass a constant vector such as embed('text') or ARRAY[0.1, 0.2], or a scalar subquery (SELECT v FROM t WHERE id = 1); for nearest rows per row of a table, rank l2_distance(a.v, b.v) with row_number() OVER (PARTITION BY a.id ORDER BY …); got {e}"
+        )));
     }
     let not_constant = !e.column_refs().is_empty()
         || e.exists(|x| {
