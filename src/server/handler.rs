@@ -661,6 +661,20 @@ pub struct AugurQueryParser {
 /// could not bind `pg_cancel_backend($1::int4)` otherwise.
 fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
     let mut params = plan.get_parameter_types().map_err(to_pg)?;
+    // parameters in table-function arguments (`vector_search(…, $1)`)
+    for inner in augur_udfs::table_function::parameter_plans(plan).map_err(to_pg)? {
+        for (id, t) in inner.get_parameter_types().map_err(to_pg)? {
+            let slot = params.entry(id).or_insert(None);
+            if slot.is_none() {
+                *slot = t;
+            }
+        }
+        for (id, t) in cast_parameter_types(&inner) {
+            if let Some(slot @ None) = params.get_mut(&id) {
+                *slot = Some(t);
+            }
+        }
+    }
     if params.values().any(Option::is_none) {
         for (id, t) in cast_parameter_types(plan) {
             if let Some(slot @ None) = params.get_mut(&id) {
@@ -966,9 +980,8 @@ impl ExtendedQueryHandler for AugurHandler {
             .iter()
             .map(|f| f.data_type().clone())
             .collect();
-        let plan = plan
-            .clone()
-            .replace_params_with_values(&params)
+        let plan = augur_udfs::table_function::bind_parameters(plan.clone(), &params)
+            .and_then(|p| p.replace_params_with_values(&params))
             .map_err(to_pg)?;
         let until = deadline(client);
         let output = within(until, async { engine.execute(plan).await.map_err(to_pg) }).await?;

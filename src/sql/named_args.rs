@@ -4,14 +4,20 @@
 //! moved to its parameter's position, and a gap left before it is filled with
 //! that parameter's default.
 //!
+//! PostgreSQL's `name := value` is taken as `name => value`, and calls in
+//! `LATERAL f(…)` are rewritten too. `TABLE(f(…))` in FROM is refused with a
+//! plain sentence (0A000) naming the supported form, `SELECT * FROM f(…)`.
+//!
 //! Errors: 42883 an unknown parameter name, or a required parameter missing;
-//! 42601 a positional argument after a named one, or a parameter given twice.
+//! 42601 a positional argument after a named one, or a parameter given twice;
+//! 0A000 `TABLE(f(…))`.
 
 use std::ops::ControlFlow;
 
 use augur_udfs::table_function::Param;
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, Statement, TableFactor, VisitMut, VisitorMut,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArgOperator, Ident, Statement,
+    TableFactor, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -25,20 +31,35 @@ pub fn to_positional(statement: &mut Statement) -> Result<(), SqlError> {
     impl VisitorMut for V {
         type Break = ();
         fn pre_visit_table_factor(&mut self, t: &mut TableFactor) -> ControlFlow<()> {
-            if let TableFactor::Table {
-                name,
-                args: Some(args),
-                ..
-            } = t
-                && args
-                    .args
-                    .iter()
-                    .any(|a| matches!(a, FunctionArg::Named { .. } | FunctionArg::ExprNamed { .. }))
-            {
+            if let TableFactor::TableFunction { expr, .. } = t {
+                // DataFusion would answer with a dump of the syntax tree
+                let call = match expr {
+                    Expr::Function(f) => format!("{}(…)", f.name),
+                    _ => "f(…)".to_string(),
+                };
+                self.0 = Some(SqlError::new(
+                    "0A000",
+                    format!(
+                        "TABLE({call}) is not supported; call a table function directly in FROM: SELECT * FROM {call}"
+                    ),
+                ));
+                return ControlFlow::Break(());
+            }
+            let (name, args) = match t {
+                TableFactor::Table {
+                    name,
+                    args: Some(args),
+                    ..
+                } => (name, &mut args.args),
+                // `LATERAL f(…)`
+                TableFactor::Function { name, args, .. } => (name, args),
+                _ => return ControlFlow::Continue(()),
+            };
+            if args.iter().any(is_named) {
                 let function = name.to_string().to_ascii_lowercase();
                 if let Some(params) = augur_udfs::table_function_parameters(&function) {
-                    match reorder(&function, params, std::mem::take(&mut args.args)) {
-                        Ok(a) => args.args = a,
+                    match reorder(&function, params, std::mem::take(args)) {
+                        Ok(a) => *args = a,
                         Err(e) => {
                             self.0 = Some(e);
                             return ControlFlow::Break(());
@@ -54,6 +75,27 @@ pub fn to_positional(statement: &mut Statement) -> Result<(), SqlError> {
     v.0.map_or(Ok(()), Err)
 }
 
+/// `name => value`, and PostgreSQL's older `name := value` (which the
+/// parser reads as an assignment expression).
+fn is_named(a: &FunctionArg) -> bool {
+    matches!(a, FunctionArg::Named { .. } | FunctionArg::ExprNamed { .. })
+        || assignment(a).is_some()
+}
+
+fn assignment(a: &FunctionArg) -> Option<(Ident, Expr)> {
+    match a {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Assignment,
+            right,
+        })) => match left.as_ref() {
+            Expr::Identifier(name) => Some((name.clone(), right.as_ref().clone())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn reorder(
     function: &str,
     params: &[Param],
@@ -63,6 +105,14 @@ fn reorder(
     let mut slots: Vec<Option<FunctionArgExpr>> = vec![None; params.len()];
     let mut named_seen = false;
     for (i, a) in args.into_iter().enumerate() {
+        let a = match assignment(&a) {
+            Some((name, value)) => FunctionArg::Named {
+                name,
+                arg: FunctionArgExpr::Expr(value),
+                operator: FunctionArgOperator::Assignment,
+            },
+            None => a,
+        };
         match a {
             FunctionArg::Unnamed(e) => {
                 if named_seen {
@@ -183,6 +233,28 @@ mod tests {
         assert_eq!(
             err("SELECT * FROM vector_search('t', top_k => 3)").sqlstate,
             "42883"
+        );
+        // `:=` as PostgreSQL allows
+        let s = p
+            .parse("SELECT * FROM vector_search('t', 'v', ARRAY[1.0], top_k := 3)")
+            .unwrap();
+        assert_eq!(
+            s[0].to_string(),
+            "SELECT * FROM vector_search('t', 'v', ARRAY[1.0], 3)"
+        );
+        let e = err("SELECT * FROM TABLE(vector_search('t', 'v', ARRAY[1.0]))");
+        assert_eq!(e.sqlstate, "0A000");
+        assert_eq!(
+            e.message,
+            "TABLE(vector_search(…)) is not supported; call a table function directly in FROM: SELECT * FROM vector_search(…)"
+        );
+        // LATERAL calls too
+        let s = p
+            .parse("SELECT * FROM t, LATERAL vector_search('t', 'v', ARRAY[1.0], distance_type => 'COSINE')")
+            .unwrap();
+        assert_eq!(
+            s[0].to_string(),
+            "SELECT * FROM t, LATERAL vector_search('t', 'v', ARRAY[1.0], 10, 'COSINE')"
         );
     }
 }

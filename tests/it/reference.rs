@@ -628,6 +628,19 @@ async fn dbscan_matches_scikit_learn_on_rfm() {
         .await
         .unwrap();
         let m = e.query("SELECT * FROM ml_evaluate('db')").await.unwrap();
+        // the stored silhouette (non-noise rows, a 10,000-row sample of the
+        // 23,426 picked by row hash) is what ml_evaluate computes over the
+        // training rows, whatever order the query returns them in
+        let again = e
+            .query("SELECT * FROM ml_evaluate('db', 'SELECT monetary, recency, frequency FROM customer_rfm ORDER BY monetary DESC, customer_id')")
+            .await
+            .unwrap();
+        check_close(
+            metric(&again, "silhouette"),
+            metric(&m, "silhouette"),
+            1e-12,
+            "silhouette stored vs ml_evaluate",
+        );
         let rows = want["rows"].as_f64().unwrap();
         // core samples and noise do not depend on the visiting order: exact
         check_close(

@@ -433,3 +433,78 @@ async fn datafusion_settings_are_checked_and_shown() {
     assert_eq!(row.get::<_, i32>(0), 1);
     server.stop().await;
 }
+
+/// `vector_search`'s query vector as a server-side parameter (psycopg 3 and
+/// tokio-postgres send them so). Distances by hand for q = [1, 2]: row 2
+/// [0.6, 0.8] √1.6 = 1.264911, row 1 [1, 0] 2, row 3 [0, −1] √10 = 3.162278.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vector_search_takes_its_query_vector_as_a_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE docs AS SELECT id, arrow_cast(v, 'FixedSizeList(2, Float32)') AS v FROM (VALUES (1, ARRAY[1.0, 0.0]), (2, ARRAY[0.6, 0.8]), (3, ARRAY[0.0, -1.0]), (5, ARRAY[4.0, 4.0])) t(id, v)",
+        )
+        .await
+        .unwrap();
+    let stmt = client
+        .prepare("SELECT id, distance FROM vector_search('docs', 'v', $1, top_k => 3)")
+        .await
+        .expect("prepare");
+    assert_eq!(stmt.params(), &[Type::FLOAT4_ARRAY]);
+    let got = |rows: Vec<tokio_postgres::Row>| -> Vec<(i32, f64)> {
+        rows.iter()
+            .map(|r| (r.get(0), (r.get::<_, f64>(1) * 1e6).round() / 1e6))
+            .collect()
+    };
+    let rows = client.query(&stmt, &[&vec![1.0f32, 2.0]]).await.unwrap();
+    assert_eq!(got(rows), [(2, 1.264911), (1, 2.0), (3, 3.162278)]);
+    // the same statement, another vector: [0, −1] is row 3 itself
+    let rows = client.query(&stmt, &[&vec![0.0f32, -1.0]]).await.unwrap();
+    assert_eq!(got(rows)[0], (3, 0.0));
+    // a cast parameter, and the scalar-subquery form
+    let rows = client
+        .query(
+            "SELECT id, distance FROM vector_search('docs', 'v', $1::float8[], 1, 'COSINE')",
+            &[&vec![1.0f64, 2.0]],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got(rows), [(2, 0.01613)]);
+    let rows = client
+        .query(
+            "SELECT id, distance FROM vector_search('docs', 'v', (SELECT $1::real[]), 1, 'DOT_PRODUCT')",
+            &[&vec![1.0f32, 2.0]],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got(rows), [(5, -12.0)]);
+    // bound values are checked as written ones
+    let err = client.query(&stmt, &[&None::<Vec<f32>>]).await.unwrap_err();
+    assert_eq!(code(&err), "22004", "{err:?}");
+    let err = client
+        .query(&stmt, &[&vec![1.0f32, f32::NAN]])
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "22000", "{err:?}");
+    let message = err.as_db_error().map(|e| e.message().to_string());
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.contains("element 2 is NaN")),
+        "{err:?}"
+    );
+    let err = client
+        .query(&stmt, &[&vec![1.0f32, 2.0, 3.0]])
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "22000", "{err:?}");
+    // without a value (not prepared): 42P02
+    let err = client
+        .simple_query("SELECT * FROM vector_search('docs', 'v', $1)")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "42P02", "{err:?}");
+    server.stop().await;
+}

@@ -5,7 +5,11 @@
 use std::sync::Arc;
 
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::ParamValues;
+use datafusion::common::tree_node::{Transformed, TreeNodeRecursion};
+use datafusion::datasource::{provider_as_source, source_as_provider};
 use datafusion::error::Result;
+use datafusion::logical_expr::LogicalPlan;
 
 use crate::error::sql_err;
 
@@ -119,6 +123,44 @@ impl TableFunctionImpl for Checked {
         }
         self.inner.call_with_args(args)
     }
+}
+
+/// Plans holding the `$n` parameters that table-function arguments in `plan`
+/// take (DataFusion plans those arguments into the function's table, where
+/// `LogicalPlan::get_parameter_types` cannot see them); the server reads the
+/// parameter types of a prepared statement from these too.
+pub fn parameter_plans(plan: &LogicalPlan) -> Result<Vec<LogicalPlan>> {
+    let mut out = Vec::new();
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node
+            && let Ok(provider) = source_as_provider(&scan.source)
+            && let Some(p) = crate::embed::vector_search::parameter_plan(provider.as_ref())?
+        {
+            out.push(p);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(out)
+}
+
+/// `plan` with the `$n` parameters of table-function arguments replaced by
+/// `params` (the rest of the plan's parameters are left to
+/// `LogicalPlan::replace_params_with_values`). Errors as the function gives
+/// for a written argument of that value.
+pub fn bind_parameters(plan: LogicalPlan, params: &ParamValues) -> Result<LogicalPlan> {
+    Ok(plan
+        .transform_up_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = &node
+                && let Ok(provider) = source_as_provider(&scan.source)
+                && let Some(bound) = crate::embed::vector_search::bind(provider.as_ref(), params)?
+            {
+                let mut scan = scan.clone();
+                scan.source = provider_as_source(bound);
+                return Ok(Transformed::yes(LogicalPlan::TableScan(scan)));
+            }
+            Ok(Transformed::no(node))
+        })?
+        .data)
 }
 
 #[cfg(test)]

@@ -113,12 +113,13 @@ pub fn distances<T: Copy + Into<f64>>(
 
 /// Indices of the (at most) `k` smallest values of `d` whose index `keep`
 /// accepts and that are below `below` (when given), in no particular order.
-/// NaN distances are never selected.
+/// NaN and infinite distances are never selected (a vector with a NaN or
+/// infinite element has one, under every distance type).
 pub fn smallest(d: &[f64], k: usize, below: Option<f64>, keep: impl Fn(usize) -> bool) -> Vec<u32> {
     let mut idx: Vec<u32> = (0..d.len() as u32)
         .filter(|&i| {
             let v = d[i as usize];
-            !v.is_nan() && below.is_none_or(|b| v < b) && keep(i as usize)
+            v.is_finite() && below.is_none_or(|b| v < b) && keep(i as usize)
         })
         .collect();
     if idx.len() > k {
@@ -173,10 +174,22 @@ mod tests {
 
     #[test]
     fn smallest_skips_nan_and_respects_the_bound() {
-        let d = [3.0, f64::NAN, 1.0, 2.0, 0.5, 4.0];
+        let d = [
+            3.0,
+            f64::NAN,
+            1.0,
+            2.0,
+            0.5,
+            4.0,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+        ];
         let mut got = smallest(&d, 2, None, |_| true);
         got.sort();
         assert_eq!(got, vec![2, 4]);
+        let mut got = smallest(&d, 10, None, |_| true);
+        got.sort();
+        assert_eq!(got, vec![0, 2, 3, 4, 5]);
         let mut got = smallest(&d, 10, Some(2.5), |i| i != 4);
         got.sort();
         assert_eq!(got, vec![2, 3]);

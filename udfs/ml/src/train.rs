@@ -502,12 +502,17 @@ fn fit_split(
                 ));
             }
             let fitted = crate::zoo::dbscan::fit(&x_fit, opts.zoo.eps, opts.zoo.min_samples)?;
-            model.metrics = dbscan_metrics(&x_fit, &fitted.labels);
             model.parameters = Parameters::Dbscan {
                 eps: opts.zoo.eps,
                 core_samples: fitted.core_samples,
                 core_clusters: fitted.core_clusters,
             };
+            // the labels ml_predict and ml_evaluate give these rows (a border
+            // point goes to its nearest core sample's cluster), so the stored
+            // metrics equal ml_evaluate over the training query
+            if let Prediction::Clusters { cluster, .. } = model.predict_encoded(&x_fit)? {
+                model.metrics = dbscan_metrics(&x_fit, &cluster);
+            }
         }
         Algorithm::GaussianMixture => {
             let k = opts.num_clusters;
@@ -735,10 +740,15 @@ fn permuted<T: Copy>(values: &[T], order: &[usize]) -> Array1<T> {
 }
 
 /// Records a metric when it is defined (and finite: JSON has no NaN).
-/// DBSCAN's metrics over rows `x` with cluster ids `labels` (`NOISE` for
-/// noise): `num_clusters` (distinct clusters), `noise_fraction`, and
-/// `silhouette` of the non-noise rows (the first `SILHOUETTE_SAMPLE` of
-/// them; absent with fewer than two clusters), as k-means reports it.
+/// DBSCAN's metrics over rows `x` (in the model's feature space: encoded and,
+/// with `standardize_features`, standardised) with cluster ids `labels`
+/// (`NOISE` for noise): `num_clusters` (distinct clusters), `noise_fraction`,
+/// and `silhouette`: scikit-learn's `silhouette_score` of the non-noise rows
+/// only (noise is not a cluster, so it is left out rather than scored as a
+/// cluster of its own), over the first `SILHOUETTE_SAMPLE` of them in the
+/// order given (row-hash order in training and in `evaluate`); absent with
+/// fewer than two clusters. Training and `evaluate` both call this with the
+/// labels `predict` gives, so the two agree on the same rows.
 fn dbscan_metrics(x: &Array2<f64>, labels: &[usize]) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
     let clusters: BTreeSet<usize> = labels
@@ -917,6 +927,19 @@ pub fn evaluate(model: &Model, columns: &[Column]) -> Result<BTreeMap<String, f6
     if x.nrows() == 0 {
         return Ok(m);
     }
+    // clustering metrics sample the first rows in row-hash order, as training
+    // does, so they do not depend on the order the query returns rows in
+    let x = if model.label.is_none() {
+        let features: Vec<&Column> = model
+            .encoder
+            .features
+            .iter()
+            .filter_map(|f| columns.iter().find(|c| c.name == f.name))
+            .collect();
+        x.select(Axis(0), &canonical_order(&row_hashes(&features, x.nrows())))
+    } else {
+        x
+    };
     match (&model.label, label) {
         (Some(spec), Some(col)) if model.algorithm.is_classifier() => {
             let y = class_indices(spec, col, &keep)?;

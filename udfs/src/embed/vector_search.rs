@@ -9,7 +9,10 @@
 //! - `query_value`: a constant vector expression (`embed('late delivery')`,
 //!   `ARRAY[0.1, …]`) or a scalar subquery returning one
 //!   (`(SELECT embedding FROM review_vectors WHERE id = 3)`); evaluated once,
-//!   when the statement executes.
+//!   when the statement executes. In a prepared statement it may be a
+//!   parameter: `$1` (described as `float4[]`; `float8[]` values are taken
+//!   too), `$1::float8[]`, `embed($1)` or `(SELECT $1::real[])`; the value
+//!   is checked when it is bound, as a written one is.
 //! - `top_k`: integer constant ≥ 1, default 10.
 //! - `distance_type`: `'EUCLIDEAN'` (default, as BigQuery), `'COSINE'`
 //!   (1 − cosine similarity) or `'DOT_PRODUCT'` (the negated inner product, so
@@ -20,9 +23,10 @@
 //!
 //! Returns the base table's columns plus `distance float8`, the `top_k`
 //! nearest rows (fewer if the table has fewer) ordered by `distance`
-//! ascending (ties in no particular order). Rows whose vector is NULL, has a
-//! NULL element or whose distance is NaN (a zero vector under `COSINE`) are
-//! skipped.
+//! ascending (ties in no particular order). Rows whose vector is NULL or has
+//! a NULL, NaN or ±Infinity element are skipped, as are rows whose distance
+//! is NaN (a zero vector under `COSINE`) or overflows to ±Infinity: such a
+//! row has no place in a nearest-first order.
 //!
 //! Execution streams the table's partitions in parallel; each keeps only its
 //! best `top_k` candidates (selected per batch, compacted when the buffer
@@ -32,11 +36,14 @@
 //!
 //! Errors: 42P01 unknown table; 42703 unknown column (listing the vector
 //! columns); 42804 a column or query value that is not a float vector;
-//! 22000 a stored vector whose dimension differs from the query's, or a zero
-//! query vector under `COSINE`; 22004 a NULL query vector (or NULL element);
+//! 22000 a stored vector whose dimension differs from the query's, a query
+//! vector with a NaN or ±Infinity element (named by its 1-based position), or
+//! a zero query vector under `COSINE`; 22004 a NULL query vector (or NULL element);
 //! 21000 a query subquery returning more than one row; 22023 `top_k` < 1 or
 //! not an integer constant, an unknown `distance_type`, or a `query_value`
-//! that is not constant; 42701 a base table that already has a `distance`
+//! that is not constant (such as another table's column in `LATERAL`);
+//! 42P02 a `$1` parameter with no value (a statement that was not
+//! prepared); 42701 a base table that already has a `distance`
 //! column (rename it in a query); 42883 a wrong argument count.
 //!
 //! Example: `SELECT id, distance FROM vector_search('review_vectors', 'embedding',
@@ -53,12 +60,13 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::{interleave_record_batch, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
-use datafusion::common::tree_node::TreeNode;
-use datafusion::common::{DFSchema, ScalarValue, TableReference};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, ParamValues, ScalarValue, TableReference};
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
+use datafusion::logical_expr::expr::Placeholder;
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, PhysicalExpr, collect};
@@ -183,6 +191,13 @@ fn query_value_arg(e: &Expr) -> Result<QueryValue> {
         }
         return Ok(QueryValue::Subquery(sq.subquery.clone()));
     }
+    let outer = !e.column_refs().is_empty()
+        || e.exists(|x| Ok(matches!(x, Expr::OuterReferenceColumn(..))))?;
+    if outer {
+        return Err(invalid(format!(
+            "{NAME}: query_value cannot refer to a column of another table (as in LATERAL or a correlated subquery): each call is one search with one query vector. Pass a constant vector such as embed('text') or ARRAY[0.1, 0.2], or a scalar subquery (SELECT v FROM t WHERE id = 1); for nearest rows per row of a table, rank l2_distance(a.v, b.v) with row_number() OVER (PARTITION BY a.id ORDER BY …); got {e}"
+        )));
+    }
     let not_constant = !e.column_refs().is_empty()
         || e.exists(|x| {
             Ok(matches!(
@@ -200,13 +215,20 @@ fn query_value_arg(e: &Expr) -> Result<QueryValue> {
             "{NAME}: query_value must be a constant vector such as embed('text') or ARRAY[0.1, 0.2], or a scalar subquery (SELECT v FROM t WHERE id = 1); got {e}"
         )));
     }
-    if e.exists(|x| Ok(matches!(x, Expr::Placeholder(_))))? {
-        return Err(sql_err(
-            sqlstate::FEATURE_NOT_SUPPORTED,
-            format!(
-                "{NAME}: query_value cannot be a parameter ($1); write the vector (or embed('…')) into the statement"
-            ),
-        ));
+    if has_placeholder(e)? {
+        // bound at Bind (see `bind`); a bare `$1` is described as float4[]
+        let e = match e {
+            Expr::Placeholder(p) if p.field.is_none() => Expr::Placeholder(Placeholder {
+                id: p.id.clone(),
+                field: Some(Arc::new(Field::new(
+                    "query_value",
+                    DataType::new_list(DataType::Float32, true),
+                    true,
+                ))),
+            }),
+            other => other.clone(),
+        };
+        return Ok(QueryValue::Constant(e));
     }
     let t = e.get_type(&DFSchema::empty())?;
     if t == DataType::Null {
@@ -224,6 +246,88 @@ fn query_value_arg(e: &Expr) -> Result<QueryValue> {
         ));
     }
     Ok(QueryValue::Constant(e.clone()))
+}
+
+fn has_placeholder(e: &Expr) -> Result<bool> {
+    e.exists(|x| Ok(matches!(x, Expr::Placeholder(_))))
+}
+
+impl QueryValue {
+    fn has_placeholder(&self) -> Result<bool> {
+        match self {
+            QueryValue::Constant(e) => has_placeholder(e),
+            QueryValue::Subquery(p) => Ok(!p.get_parameter_types()?.is_empty()),
+        }
+    }
+}
+
+/// When `provider` is a `vector_search` whose `query_value` holds `$n`
+/// parameters: a plan holding them, from which their types are read
+/// (`$1` alone is `float4[]`, `$1::float8[]` its cast type).
+pub fn parameter_plan(provider: &dyn TableProvider) -> Result<Option<LogicalPlan>> {
+    let Some(t) = provider.downcast_ref::<VectorSearchTable>() else {
+        return Ok(None);
+    };
+    if !t.query.has_placeholder()? {
+        return Ok(None);
+    }
+    Ok(Some(match &t.query {
+        QueryValue::Constant(e) => LogicalPlanBuilder::empty(true)
+            .project(vec![e.clone().alias("query_value")])?
+            .build()?,
+        QueryValue::Subquery(p) => p.as_ref().clone(),
+    }))
+}
+
+/// When `provider` is a `vector_search` whose `query_value` holds `$n`
+/// parameters: the same search with their values, checked as a written
+/// query_value is (42804 not a float vector, 22004 NULL).
+pub fn bind(
+    provider: &dyn TableProvider,
+    params: &ParamValues,
+) -> Result<Option<Arc<dyn TableProvider>>> {
+    let Some(t) = provider.downcast_ref::<VectorSearchTable>() else {
+        return Ok(None);
+    };
+    if !t.query.has_placeholder()? {
+        return Ok(None);
+    }
+    let query = match &t.query {
+        QueryValue::Constant(e) => {
+            let bound = e
+                .clone()
+                .transform_up(|x| match x {
+                    Expr::Placeholder(p) => {
+                        let (v, m) = params.get_placeholders_with_values(&p.id)?.into_inner();
+                        Ok(Transformed::yes(Expr::Literal(v, m)))
+                    }
+                    other => Ok(Transformed::no(other)),
+                })?
+                .data;
+            query_value_arg(&bound)?
+        }
+        QueryValue::Subquery(p) => {
+            let bound = p.as_ref().clone().replace_params_with_values(params)?;
+            let t = bound.schema().field(0).data_type().clone();
+            if !is_float_vector(&t) && t != DataType::Null {
+                return Err(sql_err(
+                    sqlstate::DATATYPE_MISMATCH,
+                    format!(
+                        "{NAME}: query_value must be a float4[] or float8[] vector, the subquery returns {t}"
+                    ),
+                ));
+            }
+            QueryValue::Subquery(Arc::new(bound))
+        }
+    };
+    Ok(Some(Arc::new(VectorSearchTable {
+        schema: t.schema.clone(),
+        plan: t.plan.clone(),
+        column: t.column,
+        query,
+        k: t.k,
+        kind: t.kind,
+    })))
 }
 
 impl TableFunctionImpl for VectorSearch {
@@ -343,6 +447,14 @@ impl TableProvider for VectorSearchTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if self.query.has_placeholder()? {
+            return Err(sql_err(
+                "42P02",
+                format!(
+                    "{NAME}: query_value has a parameter ($1) with no value; bind it (a prepared statement) or write the vector into the statement"
+                ),
+            ));
+        }
         let state = session_state(session)?;
         let input = state.create_physical_plan(&self.plan).await?;
         let query = match &self.query {
@@ -470,6 +582,22 @@ impl Search {
             }
         };
         let q = query_vector(&array)?;
+        if let Some((i, v)) = q.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(sql_err(
+                sqlstate::DATA_EXCEPTION,
+                format!(
+                    "{NAME}: query_value element {} is {}; a query vector must have finite elements",
+                    i + 1,
+                    if v.is_nan() {
+                        "NaN"
+                    } else if *v > 0.0 {
+                        "Infinity"
+                    } else {
+                        "-Infinity"
+                    }
+                ),
+            ));
+        }
         if self.kind == DistanceType::Cosine && q.iter().all(|v| *v == 0.0) {
             return Err(sql_err(
                 sqlstate::DATA_EXCEPTION,

@@ -7,7 +7,12 @@
 //! - Returns `metric text, value float8`, one row per metric, sorted by name:
 //!   classifiers `accuracy, f1_score, log_loss, precision, recall, roc_auc`;
 //!   regression `mae, r2_score, rmse`; k-means `inertia, silhouette`
-//!   (silhouette over a 10,000-row sample picked by row hash).
+//!   (silhouette over a 10,000-row sample picked by row hash); dbscan
+//!   `num_clusters, noise_fraction, silhouette`, the silhouette being
+//!   scikit-learn's `silhouette_score` of the non-noise rows only (noise,
+//!   cluster_id -1, is left out), in the model's feature space (standardised
+//!   when the model was), with the labels `ml_predict` gives; the stored
+//!   value and one computed over the training query agree.
 //! - Errors: 42704 unknown model; 42703 a missing column.
 //!
 //! Example: `SELECT * FROM ml_evaluate('churn')`.
