@@ -128,6 +128,7 @@ pub async fn register(
     ctx.register_udf(proc_text("pg_get_function_arguments", info, |r| &r.1));
     ctx.register_udf(json_build_object());
     ctx.register_udf(current_setting());
+    ctx.register_udf(set_config());
     ctx.register_udf(current_schemas());
     ctx.register_udf(to_regtype(ctx).await?);
     ctx.register_udf(type_name_udf("augur_pg_type_name", |t| pg_type_of(t).0));
@@ -188,6 +189,9 @@ pub fn server_setting(name: &str) -> Option<&'static str> {
         "lc_collate" | "lc_ctype" => "C.UTF-8",
         "extra_float_digits" => "1",
         "application_name" => "",
+        // Augur compiles no queries (asyncpg turns JIT off around its type
+        // introspection when the server has it)
+        "jit" => "off",
         _ => return None,
     })
 }
@@ -214,6 +218,44 @@ fn current_setting() -> datafusion::logical_expr::ScalarUDF {
                             format!("unrecognized configuration parameter \"{n}\""),
                         )))
                     })?),
+                });
+            }
+            Ok(ColumnarValue::Array(Arc::new(StringArray::from(out))))
+        }),
+    )
+}
+
+/// `set_config(name text, value text, is_local bool) → text`: returns
+/// `value`, as PostgreSQL does, for a setting of [`server_setting`] or a
+/// custom (dotted) name, without changing anything: these settings are
+/// fixed in Augur (asyncpg calls `set_config('jit', 'off', false)` before
+/// reading type information). An unknown name is 42704; NULL name or value
+/// is NULL. Session settings change with `SET`.
+fn set_config() -> datafusion::logical_expr::ScalarUDF {
+    create_udf(
+        "set_config",
+        vec![DataType::Utf8, DataType::Utf8, DataType::Boolean],
+        DataType::Utf8,
+        Volatility::Volatile,
+        Arc::new(|args: &[ColumnarValue]| {
+            let args = ColumnarValue::values_to_arrays(args)?;
+            let names = datafusion::common::cast::as_string_array(&args[0])?;
+            let values = datafusion::common::cast::as_string_array(&args[1])?;
+            let mut out = Vec::with_capacity(names.len());
+            for (name, value) in names.iter().zip(values.iter()) {
+                out.push(match (name, value) {
+                    (Some(n), Some(v)) if server_setting(n).is_some() || n.contains('.') => {
+                        Some(v.to_string())
+                    }
+                    (Some(n), Some(_)) => {
+                        return Err(DataFusionError::External(Box::new(
+                            crate::errors::SqlError::new(
+                                "42704",
+                                format!("unrecognized configuration parameter \"{n}\""),
+                            ),
+                        )));
+                    }
+                    _ => None,
                 });
             }
             Ok(ColumnarValue::Array(Arc::new(StringArray::from(out))))

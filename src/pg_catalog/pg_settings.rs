@@ -166,6 +166,14 @@ const SETTINGS: &[Setting] = &[
         "on",
     ),
     text(
+        "jit",
+        "Query Tuning / Other Planner Options",
+        "Allow JIT compilation.",
+        "user",
+        "bool",
+        "on",
+    ),
+    text(
         "lc_collate",
         PRESET,
         "Shows the collation order locale.",

@@ -249,7 +249,16 @@ fn setting(
                     .unwrap_or_else(|| "UTC".into()),
             ),
             ["search_path"] => ("search_path", "\"$user\", public".into()),
-            _ => return None,
+            // SHOW ALL: datafusion-postgres's hook
+            ["all"] => return None,
+            _ => {
+                // the other settings Augur reports (lc_collate, jit, …);
+                // PostgreSQL refuses names it does not have
+                return Some(match crate::pg_functions::server_setting(&joined) {
+                    Some(v) => Ok((joined.clone(), v.to_string())),
+                    None => Err(unrecognized(&joined)),
+                });
+            }
         })
         .map(|(name, value): (&str, String)| (name.to_string(), value)),
     )

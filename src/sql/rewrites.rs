@@ -740,9 +740,10 @@ fn refers_only_outside(e: &Expr, local: &[String]) -> bool {
 /// `information_schema.columns` with PostgreSQL's type names: DataFusion's
 /// view gives Arrow's (`Int64`, `Utf8View`); the query reads it through
 /// `augur_pg_type_name` and adds `udt_name` (`int8`, `text`), which
-/// Metabase, Grafana and pgcli read.
+/// Metabase, Grafana and pgcli read. `ordinal_position` counts from 1, as
+/// PostgreSQL's (DataFusion's from 0).
 const PG_COLUMNS_VIEW: &str = "SELECT table_catalog, table_schema, table_name, column_name, \
-    ordinal_position, column_default, is_nullable, augur_pg_type_name(data_type) AS data_type, \
+    ordinal_position + 1 AS ordinal_position, column_default, is_nullable, augur_pg_type_name(data_type) AS data_type, \
     character_maximum_length, character_octet_length, numeric_precision, numeric_precision_radix, \
     numeric_scale, datetime_precision, interval_type, augur_pg_udt_name(data_type) AS udt_name, \
     table_catalog AS udt_catalog, 'pg_catalog' AS udt_schema, \

@@ -428,6 +428,13 @@ async fn datafusion_settings_are_checked_and_shown() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "42704");
+    // any setting PostgreSQL does not have (PostgreSQL 15: 42704
+    // unrecognized configuration parameter "foo"); one Augur reports by name
+    let err = c.simple_query("SHOW foo").await.unwrap_err();
+    assert_eq!(code(&err), "42704");
+    let row = c.query_one("SHOW lc_collate", &[]).await.unwrap();
+    assert_eq!(row.columns()[0].name(), "lc_collate");
+    assert_eq!(row.get::<_, String>(0), "C.UTF-8");
     // the connection stays usable
     let row = c.query_one("SELECT 1", &[]).await.unwrap();
     assert_eq!(row.get::<_, i32>(0), 1);
