@@ -462,6 +462,79 @@ impl AugurHandler {
     }
 }
 
+impl AugurHandler {
+    /// Executes a query portal without a row limit, sending each row as
+    /// it is encoded. pgwire's own Execute collects a portal's rows into
+    /// memory before sending the first one (to know whether a row limit
+    /// suspends it), so a large result read through the extended protocol
+    /// (psycopg binary cursors, asyncpg, pgjdbc) held every row in the
+    /// server's memory and reached the client late. Afterwards the portal is
+    /// finished: another Execute of it sends no rows, as in PostgreSQL.
+    async fn execute_streaming<C>(
+        &self,
+        client: &mut C,
+        portal: Arc<Portal<PreparedStatement>>,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo
+            + ClientPortalStore
+            + futures::Sink<PgWireBackendMessage>
+            + Unpin
+            + Send
+            + Sync,
+        C::PortalStore: PortalStore<Statement = PreparedStatement>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as futures::Sink<PgWireBackendMessage>>::Error>,
+    {
+        use futures::{SinkExt, StreamExt};
+        use pgwire::api::PgWireConnectionState;
+        client.set_state(PgWireConnectionState::QueryInProgress);
+        let response = ExtendedQueryHandler::do_query(self, client, portal.as_ref(), 0).await;
+        // mark the portal finished (started with no rows, then drained)
+        portal
+            .start(pgwire::api::results::QueryResponse::new(
+                Arc::new(vec![]),
+                futures::stream::empty(),
+            ))
+            .await;
+        portal.fetch(0).await?;
+        match response? {
+            Response::Query(mut q) => {
+                let mut rows = 0;
+                while let Some(row) = q.data_rows.next().await {
+                    client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+                    rows += 1;
+                }
+                let tag = Tag::new(q.command_tag()).with_rows(rows);
+                client
+                    .send(PgWireBackendMessage::CommandComplete(tag.into()))
+                    .await?;
+            }
+            Response::Execution(tag) => {
+                client
+                    .send(PgWireBackendMessage::CommandComplete(tag.into()))
+                    .await?;
+            }
+            Response::EmptyQuery => {
+                client
+                    .feed(PgWireBackendMessage::EmptyQueryResponse(
+                        pgwire::messages::response::EmptyQueryResponse::new(),
+                    ))
+                    .await?;
+            }
+            Response::Error(e) => return Err(PgWireError::UserError(e)),
+            _ => {
+                return Err(to_pg(SqlError::new(
+                    "XX000",
+                    "internal error: a query answered as a command",
+                )));
+            }
+        }
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        Ok(())
+    }
+}
+
 /// The rows of `frame` for the client: PostgreSQL's column names for
 /// `statement`, its output formats (see `pg_output`), the client's
 /// DateStyle and extra_float_digits.
@@ -889,6 +962,24 @@ impl ExtendedQueryHandler for AugurHandler {
             }
             _ => None,
         };
+        if message.max_rows == 0
+            && matches!(
+                client.state(),
+                pgwire::api::PgWireConnectionState::ReadyForQuery
+            )
+            && let Some(pgwire::api::store::Entry::Value(portal)) =
+                client.portal_store().get_portal(query)
+            && matches!(
+                &portal.statement.statement,
+                (_, Some((Statement::Query(_), _)))
+            )
+            && matches!(
+                *portal.state().lock().await,
+                pgwire::api::portal::PortalExecutionState::Initial
+            )
+        {
+            return self.execute_streaming(client, portal).await;
+        }
         self._on_execute(client, message).await
     }
 

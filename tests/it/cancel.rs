@@ -300,3 +300,45 @@ async fn pg_stat_activity_shows_sessions_and_pg_cancel_backend_stops_one() {
     assert!(gone, "a closed session leaves pg_stat_activity");
     server.stop().await;
 }
+
+/// Through the extended protocol the first rows of a result arrive while
+/// the rest is still being computed (pgwire would collect every row of an
+/// unlimited Execute first: 10¹⁰ rows here), and a cancel then stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extended_protocol_rows_stream_before_the_result_is_complete() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(engine(dir.path()).await).await;
+    let client = server.connect().await;
+    let rows = tokio::time::timeout(
+        HANG,
+        client.query_raw(
+            "SELECT value FROM generate_series(1, 10000000000)",
+            std::iter::empty::<i64>(),
+        ),
+    )
+    .await
+    .expect("the query starts")
+    .unwrap();
+    let mut rows = Box::pin(rows);
+    let first = tokio::time::timeout(HANG, rows.next())
+        .await
+        .expect("the first row arrives before the result is complete")
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.get::<_, i64>(0), 1);
+    client.cancel_token().cancel_query(NoTls).await.unwrap();
+    let err = tokio::time::timeout(HANG, async {
+        while let Some(row) = rows.next().await {
+            if let Err(e) = row {
+                return e;
+            }
+        }
+        panic!("the result ended without the cancel's error");
+    })
+    .await
+    .expect("the cancel stops the stream");
+    assert_eq!(code(&err), "57014");
+    assert_eq!(select_one(&client).await, 1);
+    server.stop().await;
+}
