@@ -379,23 +379,28 @@ mod tests {
         .unwrap()
     }
 
-    /// Text values as PostgreSQL 15 prints them (`SELECT -42::int8,
-    /// 29.85::float8, 1e16::float8, true, 0.1::float4, 'NaN'::float4`).
-    #[test]
-    fn a_batch_in_text() {
+    /// The demo batch encoded with the types PostgreSQL gives its columns.
+    fn encoded(format: FieldFormat) -> Vec<Vec<Option<Vec<u8>>>> {
         let batch = batch();
         use Type as T;
         let fields: Vec<FieldInfo> = [T::INT8, T::FLOAT8, T::TEXT, T::BOOL, T::FLOAT4, T::INT4]
             .into_iter()
             .enumerate()
-            .map(|(i, t)| field(&format!("c{i}"), t, FieldFormat::Text))
+            .map(|(i, t)| field(&format!("c{i}"), t, format))
             .collect();
-        let encoder = BatchEncoder::new(&batch.schema(), &fields).unwrap();
-        let rows: Vec<_> = encoder
+        BatchEncoder::new(&batch.schema(), &fields)
+            .unwrap()
             .encode(&batch)
             .into_iter()
             .map(|r| values(&r.unwrap()))
-            .collect();
+            .collect()
+    }
+
+    /// Text values as PostgreSQL 15 prints them (`SELECT -42::int8,
+    /// 29.85::float8, 1e16::float8, true, 0.1::float4, 'NaN'::float4`).
+    #[test]
+    fn a_batch_in_text() {
+        let rows = encoded(FieldFormat::Text);
         let t = |s: &str| Some(s.as_bytes().to_vec());
         assert_eq!(
             rows,
@@ -418,19 +423,7 @@ mod tests {
     /// boolsend, float4send, int4send write them.
     #[test]
     fn a_batch_in_binary() {
-        let batch = batch();
-        use Type as T;
-        let fields: Vec<FieldInfo> = [T::INT8, T::FLOAT8, T::TEXT, T::BOOL, T::FLOAT4, T::INT4]
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| field(&format!("c{i}"), t, FieldFormat::Binary))
-            .collect();
-        let encoder = BatchEncoder::new(&batch.schema(), &fields).unwrap();
-        let rows: Vec<_> = encoder
-            .encode(&batch)
-            .into_iter()
-            .map(|r| values(&r.unwrap()))
-            .collect();
+        let rows = encoded(FieldFormat::Binary);
         assert_eq!(
             rows[0],
             vec![
