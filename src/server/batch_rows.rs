@@ -149,7 +149,6 @@ fn estimated_size(batch: &RecordBatch) -> usize {
         .map(|c| match c.data_type() {
             DataType::Utf8 => c.as_string::<i32>().values().len(),
             DataType::LargeUtf8 => c.as_string::<i64>().values().len(),
-            DataType::Utf8View => c.len() * 12,
             _ => c.len() * 12,
         })
         .sum();

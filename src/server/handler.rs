@@ -742,19 +742,9 @@ fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
                 *slot = t;
             }
         }
-        for (id, t) in cast_parameter_types(&inner) {
-            if let Some(slot @ None) = params.get_mut(&id) {
-                *slot = Some(t);
-            }
-        }
+        type_from_casts(&mut params, &inner);
     }
-    if params.values().any(Option::is_none) {
-        for (id, t) in cast_parameter_types(plan) {
-            if let Some(slot @ None) = params.get_mut(&id) {
-                *slot = Some(t);
-            }
-        }
-    }
+    type_from_casts(&mut params, plan);
     let mut ids: Vec<(usize, Option<DataType>)> = params
         .into_iter()
         .filter_map(|(k, v)| {
@@ -773,6 +763,21 @@ fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
         }
     }
     Ok(out)
+}
+
+/// Gives each untyped parameter of `params` the type it is cast to in `plan`.
+fn type_from_casts(
+    params: &mut std::collections::HashMap<String, Option<DataType>>,
+    plan: &LogicalPlan,
+) {
+    if params.values().all(Option::is_some) {
+        return;
+    }
+    for (id, t) in cast_parameter_types(plan) {
+        if let Some(slot @ None) = params.get_mut(&id) {
+            *slot = Some(t);
+        }
+    }
 }
 
 /// The type each parameter is first cast to in `plan`, by placeholder id.
@@ -797,8 +802,9 @@ fn cast_parameter_types(plan: &LogicalPlan) -> std::collections::HashMap<String,
     found
 }
 
-fn wire_types(plan: &LogicalPlan) -> PgWireResult<Vec<Type>> {
-    parameter_types(plan)?
+/// The PostgreSQL types of [`parameter_types`]' answer (`unknown` where untyped).
+fn wire_types(inferred: &[Option<DataType>]) -> PgWireResult<Vec<Type>> {
+    inferred
         .iter()
         .map(|t| match t {
             Some(dt) => into_pg_type(dt),
@@ -852,7 +858,7 @@ impl QueryParser for AugurQueryParser {
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
         match stmt {
-            (_, Some((_, plan))) => wire_types(plan),
+            (_, Some((_, plan))) => wire_types(&parameter_types(plan)?),
             _ => Ok(vec![]),
         }
     }
@@ -952,14 +958,13 @@ impl ExtendedQueryHandler for AugurHandler {
             message.max_rows = MAX_EXECUTE_ROWS as i32;
         }
         // the session is `active` in pg_stat_activity until the rows are sent
-        let query = message.name.as_deref().unwrap_or(pgwire::api::DEFAULT_NAME);
-        let _running = match (
-            client.session_extensions().get::<Arc<Backend>>(),
-            client.portal_store().get_portal(query),
-        ) {
-            (Some(backend), Some(pgwire::api::store::Entry::Value(portal))) => {
-                Some(backend.run(&portal.statement.statement.0))
-            }
+        let name = message.name.as_deref().unwrap_or(pgwire::api::DEFAULT_NAME);
+        let portal = match client.portal_store().get_portal(name) {
+            Some(pgwire::api::store::Entry::Value(portal)) => Some(portal),
+            _ => None,
+        };
+        let _running = match (client.session_extensions().get::<Arc<Backend>>(), &portal) {
+            (Some(backend), Some(portal)) => Some(backend.run(&portal.statement.statement.0)),
             _ => None,
         };
         if message.max_rows == 0
@@ -967,8 +972,7 @@ impl ExtendedQueryHandler for AugurHandler {
                 client.state(),
                 pgwire::api::PgWireConnectionState::ReadyForQuery
             )
-            && let Some(pgwire::api::store::Entry::Value(portal)) =
-                client.portal_store().get_portal(query)
+            && let Some(portal) = portal
             && matches!(
                 &portal.statement.statement,
                 (_, Some((Statement::Query(_), _)))
@@ -1042,7 +1046,7 @@ impl ExtendedQueryHandler for AugurHandler {
         }
         let inferred = parameter_types(plan)?;
         let inferred_refs: Vec<Option<&DataType>> = inferred.iter().map(|t| t.as_ref()).collect();
-        let wire = wire_types(plan)?;
+        let wire = wire_types(&inferred)?;
         let wire_refs: Vec<Option<&Type>> = wire.iter().map(Some).collect();
         let params = with_untyped_nulls(
             portal,
