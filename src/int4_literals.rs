@@ -21,10 +21,17 @@
 
 use std::sync::Arc;
 
+use crate::errors::SqlError;
+use crate::pg_functions::pg_type_name;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::catalog::cte_worktable::CteWorkTable;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::datasource::{provider_as_source, source_as_provider};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::{DdlStatement, Expr, LogicalPlan, LogicalPlanBuilder, Union};
+use datafusion::logical_expr::{
+    DdlStatement, Expr, LogicalPlan, LogicalPlanBuilder, RecursiveQuery, TableScanBuilder, Union,
+};
 use datafusion::optimizer::analyzer::type_coercion::coerce_union_schema;
 
 /// `plan` with its integer literals typed as PostgreSQL types them; see the
@@ -105,6 +112,7 @@ fn node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
             }
             Ok(Transformed::yes(rebuilt))
         }
+        LogicalPlan::RecursiveQuery(rq) => recursive_query(rq).map(Transformed::yes),
         LogicalPlan::Union(u) => {
             // the SQL planner gives a union the first input's types and the
             // analyzer coerces them to a common type later, so a client would
@@ -126,6 +134,74 @@ fn node(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
             Ok(Transformed::yes(t.data.recompute_schema()?))
         }
     }
+}
+
+/// A recursive CTE whose terms were retyped: the recursive term reads the
+/// work table (its own previous rows) with the static term's types from
+/// before retyping (`WITH RECURSIVE t(n) AS (SELECT 0 UNION ALL SELECT n + 1
+/// FROM t …)` would read `n` as int8 and produce int8 for an int4 column).
+/// The work table takes the static term's new types, nullable as the SQL
+/// planner makes them, and the recursive term's schemas are recomputed. A
+/// recursive term that still produces another type than the static term is
+/// an error at planning, as in PostgreSQL (42804).
+fn recursive_query(rq: RecursiveQuery) -> Result<LogicalPlan> {
+    let fields: Vec<_> = rq
+        .static_term
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    let schema = Arc::new(Schema::new_with_metadata(
+        fields,
+        rq.static_term.schema().inner().metadata().clone(),
+    ));
+    let work_table = provider_as_source(Arc::new(CteWorkTable::new(&rq.name, schema)));
+    let recursive_term = Arc::unwrap_or_clone(rq.recursive_term)
+        .transform_up(|p| match p {
+            LogicalPlan::TableScan(scan)
+                if source_as_provider(&scan.source).is_ok_and(|t| t.is::<CteWorkTable>())
+                    && scan.table_name.table() == rq.name =>
+            {
+                let scan = TableScanBuilder::new(scan.table_name, Arc::clone(&work_table))
+                    .with_projection(scan.projection)
+                    .with_filters(scan.filters)
+                    .with_fetch(scan.fetch)
+                    .build()?;
+                Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
+            }
+            other => Ok(Transformed::yes(other.recompute_schema()?)),
+        })?
+        .data;
+    let produced = recursive_term.schema().fields();
+    for (i, (s, r)) in rq
+        .static_term
+        .schema()
+        .fields()
+        .iter()
+        .zip(produced)
+        .enumerate()
+    {
+        if s.data_type() != r.data_type() {
+            return Err(DataFusionError::External(Box::new(SqlError::new(
+                "42804",
+                format!(
+                    "recursive query \"{}\" column {} has type {} in non-recursive term but type {} overall",
+                    rq.name,
+                    i + 1,
+                    pg_type_name(s.data_type()),
+                    pg_type_name(r.data_type())
+                ),
+            ))));
+        }
+    }
+    RecursiveQuery::try_new(
+        rq.name,
+        rq.static_term,
+        Arc::new(recursive_term),
+        rq.is_distinct,
+    )
+    .map(LogicalPlan::RecursiveQuery)
 }
 
 /// `expr` with its Int64 literals that fit in 32 bits as Int32.

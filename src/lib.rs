@@ -13,6 +13,7 @@ pub mod engine;
 pub mod errors;
 pub mod fsutil;
 mod int4_literals;
+mod oid_array;
 mod pg_casts;
 pub mod pg_catalog;
 pub mod pg_functions;

@@ -127,6 +127,7 @@ pub async fn register(
     ctx.register_udf(proc_text("pg_get_function_result", info.clone(), |r| &r.0));
     ctx.register_udf(proc_text("pg_get_function_arguments", info, |r| &r.1));
     ctx.register_udf(json_build_object());
+    ctx.register_udf(crate::oid_array::augur_oid_array());
     ctx.register_udf(current_setting());
     ctx.register_udf(set_config());
     ctx.register_udf(current_schemas());
@@ -374,7 +375,7 @@ fn proc_text(
 }
 
 /// PostgreSQL's name of an Arrow result type, for `\df`.
-fn pg_type_name(t: &DataType) -> String {
+pub(crate) fn pg_type_name(t: &DataType) -> String {
     match t {
         DataType::Float64 => "double precision",
         DataType::Float32 => "real",

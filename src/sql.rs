@@ -30,6 +30,7 @@ use crate::errors::SqlError;
 mod named_args;
 mod rewrites;
 mod transform;
+mod type_introspection;
 mod unique_names;
 
 pub use transform::TRANSFORM_INPUT;

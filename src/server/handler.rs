@@ -548,9 +548,11 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
     let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
     let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let frame = augur_udfs::cancel::with_cancel_flag(frame, cancel.clone());
-    let schema = Arc::new(frame.schema().as_arrow().clone());
+    let schema = Arc::new(super::oid_types::consistent_markers(
+        frame.schema().as_arrow(),
+    ));
     let encoded_as = Arc::new(arrow_schema_to_pg_fields(&schema, format, Some(options))?);
-    let mut fields = (*encoded_as).clone();
+    let mut fields = super::oid_types::oid_arrays(&schema, (*encoded_as).clone());
     if let Some(names) = super::names::pg_column_names(statement) {
         fields = super::names::rename(fields, Some(&names));
     }
@@ -788,6 +790,18 @@ fn cast_parameter_types(plan: &LogicalPlan) -> std::collections::HashMap<String,
     let _ = plan.apply_with_subqueries(|node| {
         node.apply_expressions(|e| {
             e.apply(|e| {
+                // `augur_oid_array($1)` (`$1::oid[]`): an `oid[]` parameter
+                if let Expr::ScalarFunction(f) = e
+                    && f.name() == "augur_oid_array"
+                    && let Some(Expr::Placeholder(p)) = f.args.first().map(|a| match a {
+                        Expr::Cast(Cast { expr, .. }) => expr.as_ref(),
+                        other => other,
+                    })
+                {
+                    found
+                        .entry(p.id.clone())
+                        .or_insert_with(crate::oid_array::oid_array_type);
+                }
                 if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = e
                     && let Expr::Placeholder(p) = expr.as_ref()
                 {
@@ -807,6 +821,7 @@ fn wire_types(inferred: &[Option<DataType>]) -> PgWireResult<Vec<Type>> {
     inferred
         .iter()
         .map(|t| match t {
+            Some(dt) if *dt == crate::oid_array::oid_array_type() => Ok(Type::OID_ARRAY),
             Some(dt) => into_pg_type(dt),
             None => Ok(Type::UNKNOWN),
         })
@@ -884,11 +899,13 @@ pub fn result_fields(
                 LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Statement(_)
             ) =>
         {
+            let schema = super::oid_types::consistent_markers(plan.schema().as_arrow());
             let fields = arrow_schema_to_pg_fields(
-                plan.schema().as_arrow(),
+                &schema,
                 column_format.unwrap_or(&Format::UnifiedText),
                 None,
             )?;
+            let fields = super::oid_types::oid_arrays(&schema, fields);
             let names = super::names::pg_column_names(statement);
             Ok(untyped_as_text(super::names::rename(
                 fields,
@@ -1047,7 +1064,19 @@ impl ExtendedQueryHandler for AugurHandler {
         let inferred = parameter_types(plan)?;
         let inferred_refs: Vec<Option<&DataType>> = inferred.iter().map(|t| t.as_ref()).collect();
         let wire = wire_types(&inferred)?;
-        let wire_refs: Vec<Option<&Type>> = wire.iter().map(Some).collect();
+        // an `oid[]` parameter arrives as PostgreSQL's array of 4-byte oids,
+        // which arrow-pg reads as `integer[]` (the same bytes)
+        let decode_as: Vec<Type> = wire
+            .iter()
+            .map(|t| {
+                if *t == Type::OID_ARRAY {
+                    Type::INT4_ARRAY
+                } else {
+                    t.clone()
+                }
+            })
+            .collect();
+        let wire_refs: Vec<Option<&Type>> = decode_as.iter().map(Some).collect();
         let params = with_untyped_nulls(
             portal,
             &inferred,

@@ -27,10 +27,21 @@ use pgwire::messages::data::DataRow;
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Fix {
     Keep,
-    Float { single: bool, extra: i8 },
-    FloatArray { single: bool, extra: i8 },
+    Float {
+        single: bool,
+        extra: i8,
+    },
+    FloatArray {
+        single: bool,
+        extra: i8,
+    },
     Time,
-    EmptyArray,
+    /// a binary array: no dimensions when empty (arrow-pg writes one of
+    /// length 0), and the element type `oid` for `oid[]` (arrow-pg writes
+    /// `int4`, the Arrow type's)
+    BinaryArray {
+        oid_elements: bool,
+    },
 }
 
 fn fix_for(field: &FieldInfo) -> Fix {
@@ -56,7 +67,9 @@ fn fix_for(field: &FieldInfo) -> Fix {
         }
         FieldFormat::Binary => {
             if t.name().starts_with('_') {
-                Fix::EmptyArray
+                Fix::BinaryArray {
+                    oid_elements: *t == Type::OID_ARRAY,
+                }
             } else {
                 Fix::Keep
             }
@@ -172,7 +185,7 @@ fn rewrite_row(mut row: DataRow, fixes: &[Fix]) -> DataRow {
                 .ok()
                 .and_then(|s| float_array_text(s, single, extra)),
             Fix::Time => std::str::from_utf8(value).ok().and_then(time_text),
-            Fix::EmptyArray => empty_array(value),
+            Fix::BinaryArray { oid_elements } => binary_array(value, oid_elements),
         };
         let value = fixed.as_deref().unwrap_or(value);
         out.put_i32(value.len() as i32);
@@ -374,6 +387,19 @@ fn time_text(s: &str) -> Option<Vec<u8>> {
 
 /// PostgreSQL sends an empty array with no dimensions (ndim 0, flags 0, the
 /// element type); arrow-pg sends one dimension of length 0.
+fn binary_array(value: &[u8], oid_elements: bool) -> Option<Vec<u8>> {
+    let empty = empty_array(value);
+    if !oid_elements {
+        return empty;
+    }
+    // ndim | flags | element oid | …
+    let mut out = empty.unwrap_or_else(|| value.to_vec());
+    if out.len() >= 12 {
+        out[8..12].copy_from_slice(&Type::OID.oid().to_be_bytes());
+    }
+    Some(out)
+}
+
 fn empty_array(value: &[u8]) -> Option<Vec<u8>> {
     // ndim 1 | flags | element oid | dim length 0 | lower bound
     if value.len() == 20 && value[..4] == [0, 0, 0, 1] && value[12..16] == [0, 0, 0, 0] {

@@ -7,6 +7,9 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 /// Applies all rewrites to `statement`.
 pub fn postgres_compat(statement: &mut Statement) {
+    super::type_introspection::domain_base_type(statement);
+    super::type_introspection::oid_array_agg(statement);
+    super::type_introspection::oid_array_casts(statement);
     like_escape_to_backslash(statement);
     float_types(statement);
     numeric_literal_casts(statement);

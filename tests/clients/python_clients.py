@@ -26,6 +26,23 @@ ML = (f"SELECT customer_id, predict_proba('churn', {FEATURES}) AS p "
 REF = "SELECT customer_id, probability FROM ml_predict('churn', 'SELECT * FROM telco_customers WHERE customer_id <= 3') ORDER BY customer_id"
 TABLES = {"cdnow_orders", "models", "telco_customers"}
 failures = []
+
+
+def embed_reference():
+    """(text, vector) of sentence-transformers' first reference embedding
+    (tests/reference/embed_reference.json), when the server has the model
+    (AUGUR_TEST_EMBED=1, set by .ci/clients after scripts/fetch-embed-model)."""
+    import json
+    import os
+    if os.environ.get("AUGUR_TEST_EMBED") != "1":
+        return None
+    path = os.path.join(os.path.dirname(__file__), "..", "reference", "embed_reference.json")
+    with open(path) as f:
+        ref = json.load(f)
+    return ref["texts"][0], ref["vectors"][0]
+
+
+EMBED_REFERENCE = embed_reference()
 # Known gaps (primary keys, indexes, foreign keys of SQLAlchemy's Inspector)
 # are reported as GAP, not failing the run; see README "Clients and BI tools".
 
@@ -163,6 +180,17 @@ async def asyncpg_main():
         check_ml("asyncpg", await stmt.fetch(3), [tuple(x) for x in ref])
         r = await conn.fetchrow("SELECT 1::int4 AS a, 2.5::float8 AS b, true AS c, 'x'::text AS d, DATE '2024-02-29' AS e")
         check("asyncpg", "binary types", tuple(r)[:4] == (1, 2.5, True, "x") and str(r["e"]) == "2024-02-29", r)
+        # arrays asyncpg has no built-in codec for: it introspects their types first
+        r = await conn.fetchrow("SELECT ARRAY[1.5, -2.25]::real[] AS v, ARRAY[1, 3000000000]::bigint[] AS w")
+        check("asyncpg", "real[] and bigint[]", (r["v"], r["w"]) == ([1.5, -2.25], [1, 3000000000]), r)
+        r = await conn.fetch("SELECT typname FROM pg_type WHERE oid = any($1::oid[]) ORDER BY 1", [20, 700])
+        check("asyncpg", "oid[] parameter", [x[0] for x in r] == ["float4", "int8"], r)
+        if EMBED_REFERENCE is not None:
+            text, want = EMBED_REFERENCE
+            got = (await conn.fetchrow("SELECT embed($1) AS e", text))["e"]
+            cos = sum(a * b for a, b in zip(got, want)) / math.sqrt(sum(a * a for a in got) * sum(b * b for b in want))
+            check("asyncpg", "embed() as real[] matches sentence-transformers",
+                  len(got) == 384 and cos > 0.9999, f"len {len(got)}, cosine {cos}")
     finally:
         await conn.close()
 
