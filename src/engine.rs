@@ -224,13 +224,25 @@ impl Engine {
         &self.registry
     }
 
-    /// Splits and parses SQL text (with `CREATE MODEL` rewritten).
+    /// Splits and parses SQL text (with `CREATE MODEL` rewritten). A bug
+    /// that panics while parsing or rewriting is `XX000` for this statement,
+    /// not a dropped connection.
     pub fn parse(&self, sql: &str) -> Result<Vec<Statement>, SqlError> {
-        self.parser.parse(sql)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.parser.parse(sql)))
+            .unwrap_or_else(|_| Err(internal_panic("parsing")))
     }
 
-    /// Plans one statement without executing anything.
+    /// Plans one statement without executing anything. A bug that panics in
+    /// planning is `XX000` for this statement, not a dropped connection.
     pub async fn plan(&self, stmt: &Statement) -> Result<LogicalPlan, SqlError> {
+        use futures::FutureExt;
+        std::panic::AssertUnwindSafe(self.plan_unguarded(stmt))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(internal_panic("planning")))
+    }
+
+    async fn plan_unguarded(&self, stmt: &Statement) -> Result<LogicalPlan, SqlError> {
         if let Statement::Deallocate { name, .. } = stmt
             && name.value.eq_ignore_ascii_case("all")
         {
@@ -436,5 +448,14 @@ fn version_udf() -> datafusion::logical_expr::ScalarUDF {
                 datafusion::common::ScalarValue::Utf8(Some(banner.clone())),
             ))
         }),
+    )
+}
+
+/// The error of a statement whose parsing or planning panicked (a bug; the
+/// panic and its backtrace are in the server log).
+fn internal_panic(stage: &str) -> SqlError {
+    SqlError::new(
+        "XX000",
+        format!("internal error while {stage} the statement (see the server log)"),
     )
 }

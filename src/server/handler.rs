@@ -557,10 +557,18 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
         fields = super::names::rename(fields, Some(&names));
     }
     let fields = Arc::new(untyped_as_text(fields));
-    let batches = frame
-        .execute_stream()
-        .await
-        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    // physical planning: a bug that panics there is XX000, not a dropped connection
+    let batches = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+        frame.execute_stream(),
+    ))
+    .await
+    .map_err(|_| {
+        to_pg(SqlError::new(
+            "XX000",
+            "internal error while planning the statement (see the server log)",
+        ))
+    })?
+    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
     let batch_error = |e: DataFusionError| PgWireError::ApiError(Box::new(e));
     match super::batch_rows::BatchEncoder::new(&schema, &fields) {
         Some(encoder) => {
