@@ -18,6 +18,7 @@ mod pg_casts;
 pub mod pg_catalog;
 pub mod pg_functions;
 pub mod registry;
+mod regtype_text;
 pub mod server;
 pub mod sql;
 mod yield_points;

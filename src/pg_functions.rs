@@ -132,6 +132,7 @@ pub async fn register(
     ctx.register_udf(set_config());
     ctx.register_udf(current_schemas());
     ctx.register_udf(to_regtype(ctx).await?);
+    ctx.register_udf(crate::regtype_text::regtype_text(ctx).await?);
     ctx.register_udf(type_name_udf("augur_pg_type_name", |t| pg_type_of(t).0));
     ctx.register_udf(type_name_udf("augur_pg_udt_name", |t| pg_type_of(t).1));
     ctx.register_udf(create_udf(

@@ -142,16 +142,6 @@ trait Patch: Send + Sync {
     async fn apply(&self, state: &dyn Session, batch: RecordBatch) -> Result<RecordBatch>;
 }
 
-/// Rows as the crate has them.
-struct Unchanged;
-
-#[async_trait]
-impl Patch for Unchanged {
-    async fn apply(&self, _: &dyn Session, batch: RecordBatch) -> Result<RecordBatch> {
-        Ok(batch)
-    }
-}
-
 /// All rows of `table`, in one batch.
 async fn read_all(state: &dyn Session, table: &dyn TableProvider) -> Result<RecordBatch> {
     let plan = table.scan(state, None, &[], None).await?;
@@ -703,13 +693,28 @@ pub async fn augur_pg_catalog(
             },
         )),
     );
+    let stock_types = get("pg_type").await?;
     tables.insert(
         "pg_type",
-        Arc::new(Patched::new("pg_type", get("pg_type").await?, Unchanged)),
+        Arc::new(Patched::new(
+            "pg_type",
+            stock_types.clone(),
+            InformationSchemaOid {
+                column: "typnamespace",
+                pg_type: stock_types.clone(),
+            },
+        )),
     );
     tables.insert(
         "pg_proc",
-        Arc::new(Patched::new("pg_proc", pg_proc, Unchanged)),
+        Arc::new(Patched::new(
+            "pg_proc",
+            pg_proc,
+            InformationSchemaOid {
+                column: "pronamespace",
+                pg_type: stock_types,
+            },
+        )),
     );
     Ok((
         AugurPgCatalog {
@@ -719,6 +724,49 @@ pub async fn augur_pg_catalog(
         },
         files,
     ))
+}
+
+/// The crate's `pg_type` and `pg_proc` rows of `information_schema` (its
+/// domains, `_pg_expandarray`, …) carry the namespace oid of the database
+/// they were exported from (not 13207, PostgreSQL 15's, which `pg_namespace`
+/// lists): joined to `pg_namespace` (asyncpg's type introspection, psql's
+/// `\dT`) they would vanish. That oid — the namespace of the
+/// `information_schema.cardinal_number` domain — becomes 13207 in `column`.
+struct InformationSchemaOid {
+    column: &'static str,
+    pg_type: Arc<dyn TableProvider>,
+}
+
+#[async_trait]
+impl Patch for InformationSchemaOid {
+    async fn apply(&self, state: &dyn Session, batch: RecordBatch) -> Result<RecordBatch> {
+        let types = read_all(state, self.pg_type.as_ref()).await?;
+        let names = text_column(&types, "typname")?;
+        let spaces = int32_column(&types, "typnamespace")?;
+        let Some(stock) = names
+            .iter()
+            .zip(spaces.iter())
+            .find_map(|(n, o)| (n == Some("cardinal_number")).then_some(o).flatten())
+        else {
+            return Ok(batch);
+        };
+        if stock == INFORMATION_SCHEMA_NAMESPACE {
+            return Ok(batch);
+        }
+        let mapped: Int32Array = int32_column(&batch, self.column)?
+            .iter()
+            .map(|o| {
+                o.map(|o| {
+                    if o == stock {
+                        INFORMATION_SCHEMA_NAMESPACE
+                    } else {
+                        o
+                    }
+                })
+            })
+            .collect();
+        replace(&batch, self.column, Arc::new(mapped))
+    }
 }
 
 /// `batch` (pg_namespace rows) with an `information_schema` row when the

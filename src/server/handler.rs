@@ -558,17 +558,16 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
     }
     let fields = Arc::new(untyped_as_text(fields));
     // physical planning: a bug that panics there is XX000, not a dropped connection
-    let batches = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
-        frame.execute_stream(),
-    ))
-    .await
-    .map_err(|_| {
-        to_pg(SqlError::new(
-            "XX000",
-            "internal error while planning the statement (see the server log)",
-        ))
-    })?
-    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let batches =
+        futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(frame.execute_stream()))
+            .await
+            .map_err(|_| {
+                to_pg(SqlError::new(
+                    "XX000",
+                    "internal error while planning the statement (see the server log)",
+                ))
+            })?
+            .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
     let batch_error = |e: DataFusionError| PgWireError::ApiError(Box::new(e));
     match super::batch_rows::BatchEncoder::new(&schema, &fields) {
         Some(encoder) => {

@@ -10,6 +10,7 @@ pub fn postgres_compat(statement: &mut Statement) {
     super::type_introspection::domain_base_type(statement);
     super::type_introspection::oid_array_agg(statement);
     super::type_introspection::oid_array_casts(statement);
+    super::type_introspection::regtype_text_casts(statement);
     like_escape_to_backslash(statement);
     float_types(statement);
     numeric_literal_casts(statement);

@@ -101,6 +101,64 @@ pub fn oid_array_casts(statement: &mut Statement) {
     });
 }
 
+/// `<x>::regtype::text` (also spelled with `CAST` or `pg_catalog.` names) as
+/// `augur_regtype_text(<x>)`: the type's name, as PostgreSQL prints a
+/// `regtype` (see `crate::regtype_text`), where DataFusion would print the
+/// number.
+pub fn regtype_text_casts(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        DataType, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
+        ObjectName,
+    };
+    fn named(t: &DataType, name: &str) -> bool {
+        match t {
+            DataType::Custom(n, args) if args.is_empty() => {
+                n.to_string()
+                    .to_lowercase()
+                    .trim_start_matches("pg_catalog.")
+                    == name
+            }
+            DataType::Text => name == "text",
+            _ => false,
+        }
+    }
+    let _ = visit_expressions_mut(statement, |e| {
+        let Expr::Cast {
+            expr: outer,
+            data_type: to_text,
+            ..
+        } = e
+        else {
+            return ControlFlow::<()>::Continue(());
+        };
+        let Expr::Cast {
+            expr: inner,
+            data_type: to_regtype,
+            ..
+        } = outer.as_ref()
+        else {
+            return ControlFlow::Continue(());
+        };
+        if named(to_text, "text") && named(to_regtype, "regtype") {
+            *e = Expr::Function(Function {
+                name: ObjectName::from(vec![Ident::new("augur_regtype_text")]),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::List(FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(*inner.clone()))],
+                    clauses: vec![],
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            });
+        }
+        ControlFlow::Continue(())
+    });
+}
+
 /// Replaces each such subquery of `statement` by `<outer>.typbasetype`.
 pub fn domain_base_type(statement: &mut Statement) {
     let _ = visit_expressions_mut(statement, |e| {
@@ -180,6 +238,19 @@ mod tests {
             s.to_string(),
             "SELECT augur_oid_array(array_agg(ia.atttypid ORDER BY ia.attnum)), array_agg(attname), \
              augur_oid_array(CAST(($1) AS BIGINT[])), augur_oid_array(CAST((x) AS BIGINT[])), y::INT4[] FROM pg_attribute ia"
+        );
+    }
+
+    #[test]
+    fn regtype_text_casts_print_names() {
+        let sql = "SELECT oid::regtype::text, CAST(CAST(x AS pg_catalog.regtype) AS pg_catalog.text), y::regtype, z::int4::text";
+        let mut s = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        super::regtype_text_casts(&mut s);
+        assert_eq!(
+            s.to_string(),
+            "SELECT augur_regtype_text(oid), augur_regtype_text(x), y::regtype, z::INT4::TEXT"
         );
     }
 
