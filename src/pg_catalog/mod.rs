@@ -18,10 +18,13 @@
 //! - `pg_class` notes each table's file for `pg_relation_size` and
 //!   `pg_total_relation_size` ([`RelationFiles`]).
 //! - `pg_proc` also lists Augur's SQL functions ([`crate::pg_functions`]).
+//! - `pg_index` and `pg_constraint` are empty, with PostgreSQL's column types
+//!   (see [`constraints`]): Augur has no indexes or constraints.
 //!
 //! The corrected tables are read from the crate's on every scan (they follow
 //! `CREATE TABLE` and `DROP TABLE`), patched, and scanned from memory.
 
+mod constraints;
 pub mod pg_settings;
 
 use std::collections::HashMap;
@@ -139,6 +142,12 @@ fn pg_types(table: &str, schema: &Schema) -> SchemaRef {
 /// What a patched table does to the crate's rows (all of them, in one batch).
 #[async_trait]
 trait Patch: Send + Sync {
+    /// The patched table's schema, from the crate's (with PostgreSQL's
+    /// oid and `"char"` types): unchanged unless the patch adds or retypes
+    /// columns.
+    fn schema(&self, schema: SchemaRef) -> Result<SchemaRef> {
+        Ok(schema)
+    }
     async fn apply(&self, state: &dyn Session, batch: RecordBatch) -> Result<RecordBatch>;
 }
 
@@ -176,13 +185,17 @@ impl fmt::Debug for Patched {
 }
 
 impl Patched {
-    fn new(table: &str, inner: Arc<dyn TableProvider>, patch: impl Patch + 'static) -> Self {
-        let schema = pg_types(table, &inner.schema());
-        Self {
+    fn new(
+        table: &str,
+        inner: Arc<dyn TableProvider>,
+        patch: impl Patch + 'static,
+    ) -> Result<Self> {
+        let schema = patch.schema(pg_types(table, &inner.schema()))?;
+        Ok(Self {
             inner,
             schema,
             patch: Box::new(patch),
-        }
+        })
     }
 }
 
@@ -360,15 +373,60 @@ struct ClassPatch {
     files: Arc<RelationFiles>,
 }
 
+/// Columns of PostgreSQL 15's `pg_class` the crate lacks, added before
+/// `relpartbound` (where PostgreSQL has them), always NULL: `relacl`
+/// (`aclitem[]`, NULL: the owner's default privileges) and `reloptions`
+/// (`text[]`, NULL: no storage options); both are sent as `text[]`.
+/// SQLAlchemy's `get_indexes` reads `reloptions`, pgjdbc's
+/// `getTablePrivileges` and `getColumnPrivileges` `relacl`.
+const CLASS_ADDED: [&str; 2] = ["relacl", "reloptions"];
+
+fn text_list() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
+}
+
 #[async_trait]
 impl Patch for ClassPatch {
+    /// PostgreSQL's types: `reltuples` is `real` (the crate's is `float8`),
+    /// and the [`CLASS_ADDED`] columns.
+    fn schema(&self, schema: SchemaRef) -> Result<SchemaRef> {
+        let mut fields: Vec<Field> = Vec::new();
+        for f in schema.fields() {
+            if f.name() == "relpartbound" {
+                for name in CLASS_ADDED {
+                    if schema.field_with_name(name).is_err() {
+                        fields.push(Field::new(name, text_list(), true));
+                    }
+                }
+            }
+            if f.name() == "reltuples" {
+                fields.push(f.as_ref().clone().with_data_type(DataType::Float32));
+            } else {
+                fields.push(f.as_ref().clone());
+            }
+        }
+        Ok(Arc::new(Schema::new_with_metadata(
+            fields,
+            schema.metadata().clone(),
+        )))
+    }
     async fn apply(&self, state: &dyn Session, batch: RecordBatch) -> Result<RecordBatch> {
         let ns = Namespaces::read(state, self.pg_namespace.as_ref()).await?;
         let namespaces = ns.map(int32_column(&batch, "relnamespace")?);
         let names = text_column(&batch, "relname")?;
         self.files
             .learn(int32_column(&batch, "oid")?, &names, &namespaces);
-        replace(&batch, "relnamespace", Arc::new(namespaces))
+        let batch = replace(&batch, "relnamespace", Arc::new(namespaces))?;
+        let schema = self.schema(batch.schema())?;
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|f| match batch.column_by_name(f.name()) {
+                Some(c) => Ok(cast(c, f.data_type())?),
+                None => Ok(new_null_array(f.data_type(), batch.num_rows())),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordBatch::try_new(schema, columns)?)
     }
 }
 
@@ -671,13 +729,15 @@ pub async fn augur_pg_catalog(
     let files = Arc::new(RelationFiles::new(data_dir));
     let mut tables: HashMap<&'static str, Arc<dyn TableProvider>> = HashMap::new();
     tables.insert("pg_settings", Arc::new(pg_settings::table()?));
+    tables.insert("pg_index", Arc::new(constraints::pg_index()?));
+    tables.insert("pg_constraint", Arc::new(constraints::pg_constraint()?));
     tables.insert(
         "pg_namespace",
         Arc::new(Patched::new(
             "pg_namespace",
             get("pg_namespace").await?,
             NamespacePatch,
-        )),
+        )?),
     );
     tables.insert(
         "pg_class",
@@ -688,7 +748,7 @@ pub async fn augur_pg_catalog(
                 pg_namespace: get("pg_namespace").await?,
                 files: files.clone(),
             },
-        )),
+        )?),
     );
     tables.insert(
         "pg_attribute",
@@ -701,15 +761,15 @@ pub async fn augur_pg_catalog(
                 pg_namespace: get("pg_namespace").await?,
                 pg_type: get("pg_type").await?,
             },
-        )),
+        )?),
     );
     tables.insert(
         "pg_type",
-        Arc::new(Patched::new("pg_type", get("pg_type").await?, Unchanged)),
+        Arc::new(Patched::new("pg_type", get("pg_type").await?, Unchanged)?),
     );
     tables.insert(
         "pg_proc",
-        Arc::new(Patched::new("pg_proc", pg_proc, Unchanged)),
+        Arc::new(Patched::new("pg_proc", pg_proc, Unchanged)?),
     );
     Ok((
         AugurPgCatalog {

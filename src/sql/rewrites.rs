@@ -7,6 +7,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 /// Applies all rewrites to `statement`.
 pub fn postgres_compat(statement: &mut Statement) {
+    super::set_returning::set_returning_functions(statement);
     like_escape_to_backslash(statement);
     float_types(statement);
     numeric_literal_casts(statement);
