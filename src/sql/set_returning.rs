@@ -174,15 +174,15 @@ mod tests {
     fn set_returning_calls_are_unnested() {
         assert_eq!(
             rewritten(
-                "SELECT unnest(i.indkey) AS attnum, generate_subscripts(i.indkey, 1) AS ord FROM pg_index AS i"
+                "SELECT unnest(i.indkey) AS attnum, generate_subscripts(i.indkey, 1) AS ord FROM pg_index i"
             ),
-            "SELECT unnest(i.indkey) AS attnum, unnest(generate_subscripts(i.indkey, 1)) AS ord FROM pg_index AS i"
+            "SELECT unnest(i.indkey) AS attnum, unnest(generate_subscripts(i.indkey, 1)) AS ord FROM pg_index i"
         );
         assert_eq!(
             rewritten(
                 "SELECT information_schema._pg_expandarray(i.indkey) AS KEYS FROM pg_index i"
             ),
-            "SELECT unnest(_pg_expandarray(i.indkey)) AS KEYS FROM pg_index AS i"
+            "SELECT unnest(_pg_expandarray(i.indkey)) AS KEYS FROM pg_index i"
         );
     }
 
@@ -193,7 +193,7 @@ mod tests {
             rewritten(
                 "SELECT (information_schema._pg_expandarray(i.indkey)).n AS KEY_SEQ FROM pg_index i"
             ),
-            "SELECT (unnest(_pg_expandarray(i.indkey)))['n'] AS KEY_SEQ FROM pg_index AS i"
+            "SELECT (unnest(_pg_expandarray(i.indkey)))['n'] AS KEY_SEQ FROM pg_index i"
         );
         // named after the field, as in PostgreSQL
         assert_eq!(
