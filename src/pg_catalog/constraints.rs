@@ -14,7 +14,7 @@
 //! columns have the types those expressions need: `int2vector` and `int2[]`
 //! are `int2` lists, `oidvector` and `oid[]` are `oid` lists, `pg_node_tree`
 //! is text; `oid` and `"char"` columns carry the metadata arrow-pg reads
-//! (sent as `oid` 26 and `"char"` 18), `name` columns are text.
+//! (sent as `oid` 26 and `"char"` 18), as do `name` columns (19).
 
 use std::sync::Arc;
 
@@ -22,7 +22,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::MemTable;
 use datafusion::error::Result;
 
-use super::{CHAR_KEY, OID_ALIAS_KEY};
+use super::{CHAR_KEY, NAME_KEY, OID_ALIAS_KEY};
 
 /// A column's PostgreSQL type, as far as the Arrow field goes.
 #[derive(Clone, Copy)]
@@ -43,7 +43,8 @@ fn field(name: &str, t: Pg) -> Field {
     let (data_type, meta) = match t {
         Pg::Oid => (DataType::Int32, Some((OID_ALIAS_KEY, "oid"))),
         Pg::Char => (DataType::Utf8, Some((CHAR_KEY, "char"))),
-        Pg::Name | Pg::NodeTree => (DataType::Utf8, None),
+        Pg::Name => (DataType::Utf8, Some((NAME_KEY, "name"))),
+        Pg::NodeTree => (DataType::Utf8, None),
         Pg::Bool => (DataType::Boolean, None),
         Pg::Int2 => (DataType::Int16, None),
         Pg::Int4 => (DataType::Int32, None),

@@ -7,7 +7,9 @@
 //!   describes some as `regtype`, `regclass` or `regnamespace` (2206, 2205,
 //!   4089), which pgjdbc and Npgsql read differently — and the one-character
 //!   codes PostgreSQL types `"char"` (`relkind`, `typtype`, …) as `"char"`
-//!   (18). The values are unchanged.
+//!   (18), and the `name` columns (`relname`, `attname`, `nspname`,
+//!   `typname`, `proname`) as `name` (19, [`NAME_KEY`]). The values are
+//!   unchanged.
 //! - `pg_namespace` lists `information_schema` (PostgreSQL lists
 //!   `information_schema`, `pg_catalog` and `public`; Metabase and pgjdbc's
 //!   `getSchemas` read it) and gives `public` PostgreSQL's fixed oid 2200.
@@ -55,6 +57,18 @@ pub const INFORMATION_SCHEMA_NAMESPACE: i32 = 13_207;
 const OID_ALIAS_KEY: &str = "pg.oid_alias";
 /// Field metadata (arrow-pg's contract) marking a `"char"` column.
 const CHAR_KEY: &str = "pg.char";
+/// Field metadata (Augur's, read by the wire layer) marking a column
+/// PostgreSQL types `name` (19): sent as `name`, the same bytes as text.
+pub const NAME_KEY: &str = "pg.name";
+
+/// The columns PostgreSQL 15 types `name`, per patched table.
+const NAME_COLUMNS: &[(&str, &[&str])] = &[
+    ("pg_class", &["relname"]),
+    ("pg_attribute", &["attname"]),
+    ("pg_namespace", &["nspname"]),
+    ("pg_type", &["typname"]),
+    ("pg_proc", &["proname"]),
+];
 
 /// The columns PostgreSQL 15 types `oid` and `"char"`, per table (from
 /// `pg_attribute` of PostgreSQL 15.18). `"char"` columns that can hold the
@@ -117,11 +131,16 @@ const OID_COLUMNS: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
-/// `schema` with PostgreSQL's types for `table`'s oid and `"char"` columns.
+/// `schema` with PostgreSQL's types for `table`'s oid, `"char"` and `name`
+/// columns.
 fn pg_types(table: &str, schema: &Schema) -> SchemaRef {
     let Some((_, oids, chars)) = OID_COLUMNS.iter().find(|(t, ..)| *t == table) else {
         return Arc::new(schema.clone());
     };
+    let names = NAME_COLUMNS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map_or(&[][..], |(_, n)| *n);
     let fields: Vec<Field> = schema
         .fields()
         .iter()
@@ -132,6 +151,13 @@ fn pg_types(table: &str, schema: &Schema) -> SchemaRef {
                 meta.insert(OID_ALIAS_KEY.into(), "oid".into());
             } else if chars.contains(&name) && f.data_type() == &DataType::Utf8 {
                 meta.insert(CHAR_KEY.into(), "char".into());
+            } else if names.contains(&name)
+                && matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                )
+            {
+                meta.insert(NAME_KEY.into(), "name".into());
             }
             f.as_ref().clone().with_metadata(meta)
         })

@@ -554,7 +554,7 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
     if let Some(names) = super::names::pg_column_names(statement) {
         fields = super::names::rename(fields, Some(&names));
     }
-    let fields = Arc::new(untyped_as_text(fields));
+    let fields = Arc::new(untyped_as_text(super::names::name_typed(&schema, fields)));
     let batches = frame
         .execute_stream()
         .await
@@ -890,6 +890,7 @@ pub fn result_fields(
                 None,
             )?;
             let names = super::names::pg_column_names(statement);
+            let fields = super::names::name_typed(plan.schema().as_arrow(), fields);
             Ok(untyped_as_text(super::names::rename(
                 fields,
                 names.as_deref(),
