@@ -4,7 +4,10 @@
 //! the catalog functions psql and SQLAlchemy's Inspector call that it lacks
 //! (`pg_function_is_visible`, `pg_collation_is_visible`,
 //! `pg_get_function_result`, `pg_get_function_arguments`,
-//! `pg_get_serial_sequence`, `json_build_object`).
+//! `pg_get_serial_sequence`, `json_build_object`), and those BI tools' key
+//! and index browsers call: `generate_subscripts`,
+//! `information_schema._pg_expandarray`, `pg_get_indexdef` (one file each
+//! under `pg_functions/`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +25,11 @@ use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 
 use crate::pg_catalog::PUBLIC_NAMESPACE;
+
+mod generate_subscripts;
+mod pg_expandarray;
+mod pg_get_indexdef;
+
 /// First `pg_proc.oid` given to Augur's functions (above PostgreSQL's own).
 const FIRST_OID: i32 = 1_000_000;
 
@@ -128,6 +136,9 @@ pub async fn register(
     ctx.register_udf(proc_text("pg_get_function_arguments", info, |r| &r.1));
     ctx.register_udf(json_build_object());
     ctx.register_udf(crate::oid_array::augur_oid_array());
+    ctx.register_udf(generate_subscripts::udf());
+    ctx.register_udf(pg_expandarray::udf());
+    ctx.register_udf(pg_get_indexdef::udf());
     ctx.register_udf(current_setting());
     ctx.register_udf(set_config());
     ctx.register_udf(current_schemas());

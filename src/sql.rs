@@ -29,6 +29,7 @@ use crate::errors::SqlError;
 
 mod named_args;
 mod rewrites;
+mod set_returning;
 mod transform;
 mod type_introspection;
 mod unique_names;

@@ -7,7 +7,9 @@
 //!   describes some as `regtype`, `regclass` or `regnamespace` (2206, 2205,
 //!   4089), which pgjdbc and Npgsql read differently — and the one-character
 //!   codes PostgreSQL types `"char"` (`relkind`, `typtype`, …) as `"char"`
-//!   (18). The values are unchanged.
+//!   (18), and the `name` columns (`relname`, `attname`, `nspname`,
+//!   `typname`, `proname`) as `name` (19, [`NAME_KEY`]). The values are
+//!   unchanged.
 //! - `pg_namespace` lists `information_schema` (PostgreSQL lists
 //!   `information_schema`, `pg_catalog` and `public`; Metabase and pgjdbc's
 //!   `getSchemas` read it) and gives `public` PostgreSQL's fixed oid 2200.
@@ -18,10 +20,13 @@
 //! - `pg_class` notes each table's file for `pg_relation_size` and
 //!   `pg_total_relation_size` ([`RelationFiles`]).
 //! - `pg_proc` also lists Augur's SQL functions ([`crate::pg_functions`]).
+//! - `pg_index` and `pg_constraint` are empty, with PostgreSQL's column types
+//!   (see [`constraints`]): Augur has no indexes or constraints.
 //!
 //! The corrected tables are read from the crate's on every scan (they follow
 //! `CREATE TABLE` and `DROP TABLE`), patched, and scanned from memory.
 
+mod constraints;
 pub mod pg_settings;
 
 use std::collections::HashMap;
@@ -52,6 +57,18 @@ pub const INFORMATION_SCHEMA_NAMESPACE: i32 = 13_207;
 const OID_ALIAS_KEY: &str = "pg.oid_alias";
 /// Field metadata (arrow-pg's contract) marking a `"char"` column.
 const CHAR_KEY: &str = "pg.char";
+/// Field metadata (Augur's, read by the wire layer) marking a column
+/// PostgreSQL types `name` (19): sent as `name`, the same bytes as text.
+pub const NAME_KEY: &str = "pg.name";
+
+/// The columns PostgreSQL 15 types `name`, per patched table.
+const NAME_COLUMNS: &[(&str, &[&str])] = &[
+    ("pg_class", &["relname"]),
+    ("pg_attribute", &["attname"]),
+    ("pg_namespace", &["nspname"]),
+    ("pg_type", &["typname"]),
+    ("pg_proc", &["proname"]),
+];
 
 /// The columns PostgreSQL 15 types `oid` and `"char"`, per table (from
 /// `pg_attribute` of PostgreSQL 15.18). `"char"` columns that can hold the
@@ -114,11 +131,16 @@ const OID_COLUMNS: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
-/// `schema` with PostgreSQL's types for `table`'s oid and `"char"` columns.
+/// `schema` with PostgreSQL's types for `table`'s oid, `"char"` and `name`
+/// columns.
 fn pg_types(table: &str, schema: &Schema) -> SchemaRef {
     let Some((_, oids, chars)) = OID_COLUMNS.iter().find(|(t, ..)| *t == table) else {
         return Arc::new(schema.clone());
     };
+    let names = NAME_COLUMNS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map_or(&[][..], |(_, n)| *n);
     let fields: Vec<Field> = schema
         .fields()
         .iter()
@@ -129,6 +151,13 @@ fn pg_types(table: &str, schema: &Schema) -> SchemaRef {
                 meta.insert(OID_ALIAS_KEY.into(), "oid".into());
             } else if chars.contains(&name) && f.data_type() == &DataType::Utf8 {
                 meta.insert(CHAR_KEY.into(), "char".into());
+            } else if names.contains(&name)
+                && matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                )
+            {
+                meta.insert(NAME_KEY.into(), "name".into());
             }
             f.as_ref().clone().with_metadata(meta)
         })
@@ -139,6 +168,12 @@ fn pg_types(table: &str, schema: &Schema) -> SchemaRef {
 /// What a patched table does to the crate's rows (all of them, in one batch).
 #[async_trait]
 trait Patch: Send + Sync {
+    /// The patched table's schema, from the crate's (with PostgreSQL's
+    /// oid and `"char"` types): unchanged unless the patch adds or retypes
+    /// columns.
+    fn schema(&self, schema: SchemaRef) -> Result<SchemaRef> {
+        Ok(schema)
+    }
     async fn apply(&self, state: &dyn Session, batch: RecordBatch) -> Result<RecordBatch>;
 }
 
@@ -166,13 +201,17 @@ impl fmt::Debug for Patched {
 }
 
 impl Patched {
-    fn new(table: &str, inner: Arc<dyn TableProvider>, patch: impl Patch + 'static) -> Self {
-        let schema = pg_types(table, &inner.schema());
-        Self {
+    fn new(
+        table: &str,
+        inner: Arc<dyn TableProvider>,
+        patch: impl Patch + 'static,
+    ) -> Result<Self> {
+        let schema = patch.schema(pg_types(table, &inner.schema()))?;
+        Ok(Self {
             inner,
             schema,
             patch: Box::new(patch),
-        }
+        })
     }
 }
 
@@ -350,15 +389,60 @@ struct ClassPatch {
     files: Arc<RelationFiles>,
 }
 
+/// Columns of PostgreSQL 15's `pg_class` the crate lacks, added before
+/// `relpartbound` (where PostgreSQL has them), always NULL: `relacl`
+/// (`aclitem[]`, NULL: the owner's default privileges) and `reloptions`
+/// (`text[]`, NULL: no storage options); both are sent as `text[]`.
+/// SQLAlchemy's `get_indexes` reads `reloptions`, pgjdbc's
+/// `getTablePrivileges` and `getColumnPrivileges` `relacl`.
+const CLASS_ADDED: [&str; 2] = ["relacl", "reloptions"];
+
+fn text_list() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
+}
+
 #[async_trait]
 impl Patch for ClassPatch {
+    /// PostgreSQL's types: `reltuples` is `real` (the crate's is `float8`),
+    /// and the [`CLASS_ADDED`] columns.
+    fn schema(&self, schema: SchemaRef) -> Result<SchemaRef> {
+        let mut fields: Vec<Field> = Vec::new();
+        for f in schema.fields() {
+            if f.name() == "relpartbound" {
+                for name in CLASS_ADDED {
+                    if schema.field_with_name(name).is_err() {
+                        fields.push(Field::new(name, text_list(), true));
+                    }
+                }
+            }
+            if f.name() == "reltuples" {
+                fields.push(f.as_ref().clone().with_data_type(DataType::Float32));
+            } else {
+                fields.push(f.as_ref().clone());
+            }
+        }
+        Ok(Arc::new(Schema::new_with_metadata(
+            fields,
+            schema.metadata().clone(),
+        )))
+    }
     async fn apply(&self, state: &dyn Session, batch: RecordBatch) -> Result<RecordBatch> {
         let ns = Namespaces::read(state, self.pg_namespace.as_ref()).await?;
         let namespaces = ns.map(int32_column(&batch, "relnamespace")?);
         let names = text_column(&batch, "relname")?;
         self.files
             .learn(int32_column(&batch, "oid")?, &names, &namespaces);
-        replace(&batch, "relnamespace", Arc::new(namespaces))
+        let batch = replace(&batch, "relnamespace", Arc::new(namespaces))?;
+        let schema = self.schema(batch.schema())?;
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|f| match batch.column_by_name(f.name()) {
+                Some(c) => Ok(cast(c, f.data_type())?),
+                None => Ok(new_null_array(f.data_type(), batch.num_rows())),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordBatch::try_new(schema, columns)?)
     }
 }
 
@@ -661,13 +745,15 @@ pub async fn augur_pg_catalog(
     let files = Arc::new(RelationFiles::new(data_dir));
     let mut tables: HashMap<&'static str, Arc<dyn TableProvider>> = HashMap::new();
     tables.insert("pg_settings", Arc::new(pg_settings::table()?));
+    tables.insert("pg_index", Arc::new(constraints::pg_index()?));
+    tables.insert("pg_constraint", Arc::new(constraints::pg_constraint()?));
     tables.insert(
         "pg_namespace",
         Arc::new(Patched::new(
             "pg_namespace",
             get("pg_namespace").await?,
             NamespacePatch,
-        )),
+        )?),
     );
     tables.insert(
         "pg_class",
@@ -678,7 +764,7 @@ pub async fn augur_pg_catalog(
                 pg_namespace: get("pg_namespace").await?,
                 files: files.clone(),
             },
-        )),
+        )?),
     );
     tables.insert(
         "pg_attribute",
@@ -691,7 +777,7 @@ pub async fn augur_pg_catalog(
                 pg_namespace: get("pg_namespace").await?,
                 pg_type: get("pg_type").await?,
             },
-        )),
+        )?),
     );
     let stock_types = get("pg_type").await?;
     tables.insert(
@@ -703,7 +789,7 @@ pub async fn augur_pg_catalog(
                 column: "typnamespace",
                 pg_type: stock_types.clone(),
             },
-        )),
+        )?),
     );
     tables.insert(
         "pg_proc",
@@ -714,7 +800,7 @@ pub async fn augur_pg_catalog(
                 column: "pronamespace",
                 pg_type: stock_types,
             },
-        )),
+        )?),
     );
     Ok((
         AugurPgCatalog {

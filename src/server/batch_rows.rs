@@ -90,7 +90,7 @@ impl BatchEncoder {
                     DataType::Float64 if *t == Type::FLOAT8 => Kind::Float64 { extra },
                     DataType::Boolean if *t == Type::BOOL => Kind::Bool,
                     DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                        if *t == Type::TEXT || *t == Type::VARCHAR =>
+                        if *t == Type::TEXT || *t == Type::VARCHAR || *t == Type::NAME =>
                     {
                         Kind::Text
                     }

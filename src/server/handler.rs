@@ -556,7 +556,7 @@ pub async fn encode_rows<C: ClientInfo + ?Sized>(
     if let Some(names) = super::names::pg_column_names(statement) {
         fields = super::names::rename(fields, Some(&names));
     }
-    let fields = Arc::new(untyped_as_text(fields));
+    let fields = Arc::new(untyped_as_text(super::names::name_typed(&schema, fields)));
     // physical planning: a bug that panics there is XX000, not a dropped connection
     let batches =
         futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(frame.execute_stream()))
@@ -914,6 +914,7 @@ pub fn result_fields(
             )?;
             let fields = super::oid_types::oid_arrays(&schema, fields);
             let names = super::names::pg_column_names(statement);
+            let fields = super::names::name_typed(plan.schema().as_arrow(), fields);
             Ok(untyped_as_text(super::names::rename(
                 fields,
                 names.as_deref(),

@@ -182,6 +182,39 @@ fn type_name(t: &DataType) -> String {
     .to_string()
 }
 
+/// `fields` (described from `schema`) with the columns of PostgreSQL type
+/// `name` — catalog columns such as `pg_class.relname`, tagged with
+/// [`crate::pg_catalog::NAME_KEY`], and plain references to them — typed
+/// `name` (19) instead of `text`. Both formats of `name` are the text's bytes.
+pub fn name_typed(
+    schema: &datafusion::arrow::datatypes::Schema,
+    fields: Vec<FieldInfo>,
+) -> Vec<FieldInfo> {
+    if schema.fields().len() != fields.len() {
+        return fields;
+    }
+    fields
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(f, arrow)| {
+            if *f.datatype() == pgwire::api::Type::TEXT
+                && arrow.metadata().contains_key(crate::pg_catalog::NAME_KEY)
+            {
+                FieldInfo::new(
+                    f.name().to_string(),
+                    f.table_id(),
+                    f.column_id(),
+                    pgwire::api::Type::NAME,
+                    f.format(),
+                )
+                .with_format_options(f.format_options().clone())
+            } else {
+                f
+            }
+        })
+        .collect()
+}
+
 /// `fields` with the PostgreSQL names put in, when `names` has one entry per field.
 pub fn rename(fields: Vec<FieldInfo>, names: Option<&[Option<String>]>) -> Vec<FieldInfo> {
     let Some(names) = names.filter(|n| n.len() == fields.len()) else {

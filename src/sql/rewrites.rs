@@ -11,6 +11,7 @@ pub fn postgres_compat(statement: &mut Statement) {
     super::type_introspection::oid_array_agg(statement);
     super::type_introspection::oid_array_casts(statement);
     super::type_introspection::regtype_text_casts(statement);
+    super::set_returning::set_returning_functions(statement);
     like_escape_to_backslash(statement);
     float_types(statement);
     numeric_literal_casts(statement);

@@ -101,8 +101,10 @@ fn check(case: &Case, got: &[Result]) -> Vec<String> {
                     .collect();
                 let same = want.len() == r.columns.len()
                     && want.iter().zip(&r.columns).all(|((n, o), (gn, go))| {
-                        // Augur has no `name` type: name columns arrive as
-                        // text (25), which clients read the same way
+                        // `name` columns of the catalog tables Augur patches
+                        // (relname, attname, …) arrive as name; others, e.g.
+                        // current_schema(), as text (25), which clients read
+                        // the same way
                         let name_as_text = *o == "19" && *go == 25;
                         n == gn && (*o == "?" || name_as_text || o.parse::<u32>().ok() == Some(*go))
                     });
