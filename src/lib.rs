@@ -19,6 +19,7 @@ pub mod pg_functions;
 pub mod registry;
 pub mod server;
 pub mod sql;
+mod sum_numeric;
 mod yield_points;
 
 pub use engine::{Engine, EngineBuilder, Output};
