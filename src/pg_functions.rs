@@ -4,7 +4,8 @@
 //! the catalog functions psql and SQLAlchemy's Inspector call that it lacks
 //! (`pg_function_is_visible`, `pg_collation_is_visible`,
 //! `pg_get_function_result`, `pg_get_function_arguments`,
-//! `pg_get_serial_sequence`, `json_build_object`).
+//! `pg_get_serial_sequence`, `json_build_object`, and in files of their own
+//! `pg_typeof`, `pg_size_pretty`, `pg_encoding_to_char`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +23,12 @@ use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 
 use crate::pg_catalog::PUBLIC_NAMESPACE;
+
+mod augur_no_relation;
+mod pg_encoding_to_char;
+mod pg_size_pretty;
+mod pg_typeof;
+
 /// First `pg_proc.oid` given to Augur's functions (above PostgreSQL's own).
 const FIRST_OID: i32 = 1_000_000;
 
@@ -127,6 +134,10 @@ pub async fn register(
     ctx.register_udf(proc_text("pg_get_function_result", info.clone(), |r| &r.0));
     ctx.register_udf(proc_text("pg_get_function_arguments", info, |r| &r.1));
     ctx.register_udf(json_build_object());
+    ctx.register_udf(pg_typeof::pg_typeof());
+    ctx.register_udf(augur_no_relation::augur_no_relation());
+    ctx.register_udf(pg_size_pretty::pg_size_pretty());
+    ctx.register_udf(pg_encoding_to_char::pg_encoding_to_char());
     ctx.register_udf(current_setting());
     ctx.register_udf(set_config());
     ctx.register_udf(current_schemas());
