@@ -12,8 +12,15 @@
 //! function too; when it fails, DataFusion leaves the expression in place and
 //! the error comes when the row is computed, as in PostgreSQL.
 //!
-//! (`%` stays DataFusion's: it cannot overflow, except `i32::MIN % -1`,
-//! which PostgreSQL answers 0 and Arrow reports as an overflow.)
+//! The rule also covers what PostgreSQL does differently from IEEE and
+//! Arrow elsewhere:
+//! - `%` of two integers of one type: 22012 for a zero divisor, and
+//!   `i32::MIN % -1` is 0 (Arrow reports an overflow);
+//! - `/` of two floats (float4, float8; a decimal literal is a float in
+//!   Augur): 22012 for a zero divisor, where IEEE gives Infinity or NaN
+//!   (`1::float8 / 0` is 22012 in PostgreSQL's `float8div`);
+//! - unary minus of an integer: 22003 for the smallest value of the type
+//!   (`-(-2147483648)::int4`), where DataFusion wraps around.
 //!
 //! Errors: 22003 `integer out of range` (`smallint`, `bigint`); 22012
 //! `division by zero`.
@@ -68,14 +75,34 @@ impl AnalyzerRule for CheckedArithmetic {
     }
 }
 
+fn is_integer(t: &DataType) -> bool {
+    matches!(t, DataType::Int16 | DataType::Int32 | DataType::Int64)
+}
+
 fn checked(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     expr.transform_up(|e| {
+        if let Expr::Negative(inner) = &e {
+            return Ok(match inner.get_type(schema) {
+                Ok(t) if is_integer(&t) => {
+                    let udf = ScalarUDF::new_from_impl(CheckedNeg::default());
+                    Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(
+                        Arc::new(udf),
+                        vec![(**inner).clone()],
+                    )))
+                }
+                _ => Transformed::no(e),
+            });
+        }
         let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &e else {
             return Ok(Transformed::no(e));
         };
         if !matches!(
             op,
-            Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide
+            Operator::Plus
+                | Operator::Minus
+                | Operator::Multiply
+                | Operator::Divide
+                | Operator::Modulo
         ) {
             return Ok(Transformed::no(e));
         }
@@ -84,7 +111,9 @@ fn checked(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
         let (Ok(l), Ok(r)) = (left.get_type(schema), right.get_type(schema)) else {
             return Ok(Transformed::no(e));
         };
-        if l != r || !matches!(l, DataType::Int16 | DataType::Int32 | DataType::Int64) {
+        let float_division =
+            *op == Operator::Divide && matches!(l, DataType::Float32 | DataType::Float64);
+        if l != r || !(is_integer(&l) || float_division) {
             return Ok(Transformed::no(e));
         }
         let udf = ScalarUDF::new_from_impl(CheckedOp::new(*op));
@@ -95,8 +124,10 @@ fn checked(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
 }
 
 /// `left op right` for two signed integers of one type, failing where the
-/// result does not fit the type (PostgreSQL's `int4pl`, `int8mul`, …).
-/// Arrow type in = out (Int16, Int32 or Int64); NULL if either side is NULL.
+/// result does not fit the type (PostgreSQL's `int4pl`, `int8mul`, …), or
+/// `left / right` for two floats of one type, failing where `right` is 0
+/// (`float8div`). Arrow type in = out (Int16, Int32, Int64; Float32,
+/// Float64 for `/`); NULL if either side is NULL.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct CheckedOp {
     op: Operator,
@@ -110,7 +141,8 @@ impl CheckedOp {
             Operator::Plus => "int_pl",
             Operator::Minus => "int_mi",
             Operator::Multiply => "int_mul",
-            _ => "int_div",
+            Operator::Modulo => "int_mod",
+            _ => "pg_div",
         };
         Self {
             op,
@@ -170,7 +202,8 @@ impl ScalarUDFImpl for CheckedOp {
             Operator::Plus => numeric::add,
             Operator::Minus => numeric::sub,
             Operator::Multiply => numeric::mul,
-            _ => numeric::div,
+            Operator::Modulo => pg_rem,
+            _ => pg_div,
         };
         apply(l, r, kernel).map_err(|e| match e {
             DataFusionError::ArrowError(a, _)
@@ -179,6 +212,117 @@ impl ScalarUDFImpl for CheckedOp {
                 out_of_range(&args.return_field.data_type().clone())
             }
             other => other,
+        })
+    }
+}
+
+/// Division that fails on a zero divisor for floats too (Arrow's integer
+/// division already does).
+fn pg_div(
+    l: &dyn datafusion::arrow::array::Datum,
+    r: &dyn datafusion::arrow::array::Datum,
+) -> std::result::Result<ArrayRef, ArrowError> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{Float32Type, Float64Type};
+    let (divisor, _) = r.get();
+    let zero = match divisor.data_type() {
+        DataType::Float64 => divisor
+            .as_primitive::<Float64Type>()
+            .iter()
+            .any(|v| v == Some(0.0)),
+        DataType::Float32 => divisor
+            .as_primitive::<Float32Type>()
+            .iter()
+            .any(|v| v == Some(0.0)),
+        _ => false,
+    };
+    if zero {
+        return Err(ArrowError::DivideByZero);
+    }
+    numeric::div(l, r)
+}
+
+/// The remainder as PostgreSQL's `int4mod`: an error for a zero divisor, 0
+/// for any value modulo -1 (Arrow reports `i32::MIN % -1` as an overflow).
+fn pg_rem(
+    l: &dyn datafusion::arrow::array::Datum,
+    r: &dyn datafusion::arrow::array::Datum,
+) -> std::result::Result<ArrayRef, ArrowError> {
+    use datafusion::arrow::array::Scalar;
+    use datafusion::arrow::compute::kernels::{cmp, zip};
+    match numeric::rem(l, r) {
+        Err(ArrowError::ArithmeticOverflow(_)) => {
+            // only MIN % -1 overflows: compute with 1 as the divisor where
+            // it is -1 (the remainder is 0 either way)
+            let (divisor, is_scalar) = r.get();
+            let minus_one = datafusion::arrow::compute::cast(
+                &datafusion::arrow::array::Int64Array::from(vec![-1]),
+                divisor.data_type(),
+            )?;
+            let one = datafusion::arrow::compute::cast(
+                &datafusion::arrow::array::Int64Array::from(vec![1]),
+                divisor.data_type(),
+            )?;
+            let is_minus_one = cmp::eq(&divisor, &Scalar::new(minus_one))?;
+            let safe = zip::zip(&is_minus_one, &Scalar::new(one), &divisor)?;
+            if is_scalar {
+                numeric::rem(l, &Scalar::new(safe))
+            } else {
+                numeric::rem(l, &safe)
+            }
+        }
+        other => other,
+    }
+}
+
+/// `-x` for a signed integer, failing for the type's smallest value
+/// (PostgreSQL's `int4um`). Arrow type in = out (Int16, Int32, Int64);
+/// NULL for NULL. Errors: 22003 `integer out of range` (`smallint`,
+/// `bigint`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CheckedNeg {
+    signature: Signature,
+}
+
+impl Default for CheckedNeg {
+    fn default() -> Self {
+        Self {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for CheckedNeg {
+    fn name(&self) -> &str {
+        "int_um"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types[0].clone())
+    }
+
+    /// The operator's own column name (`(- a)`).
+    fn schema_name(&self, args: &[Expr]) -> Result<String> {
+        Ok(format!("(- {})", args[0].schema_name()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let t = args.return_field.data_type().clone();
+        let out = |a: &ArrayRef| {
+            numeric::neg(a).map_err(|e| match e {
+                ArrowError::ArithmeticOverflow(_) => out_of_range(&t),
+                other => DataFusionError::from(other),
+            })
+        };
+        Ok(match &args.args[0] {
+            ColumnarValue::Array(a) => ColumnarValue::Array(out(a)?),
+            ColumnarValue::Scalar(s) => ColumnarValue::Scalar(
+                datafusion::common::ScalarValue::try_from_array(&out(&s.to_array()?)?, 0)?,
+            ),
         })
     }
 }

@@ -107,6 +107,8 @@ impl EngineBuilder {
             .with_analyzer_rule(Arc::new(crate::pg_casts::CastRounding))
             .build();
         let ctx = SessionContext::new_with_state(state);
+        // PostgreSQL's sum: numeric for bigint
+        ctx.register_udaf(crate::sum_numeric::sum());
         let registry = Arc::new(
             ModelRegistry::open(&model_dir).map_err(|e| SqlError::new(e.sqlstate, e.message))?,
         );

@@ -184,13 +184,70 @@ fn arrow(a: &ArrowError) -> SqlError {
     match a {
         ArrowError::ExternalError(b) => external(b.as_ref()),
         ArrowError::DivideByZero => SqlError::new("22012", "division by zero"),
-        ArrowError::CastError(m) | ArrowError::ParseError(m) => SqlError::new("22P02", m.clone()),
+        ArrowError::CastError(m) | ArrowError::ParseError(m) => {
+            integer_cast(m).unwrap_or_else(|| SqlError::new("22P02", m.clone()))
+        }
         ArrowError::ArithmeticOverflow(m) => SqlError::new("22003", m.clone()),
         ArrowError::InvalidArgumentError(m) => SqlError::new("22023", m.clone()),
         ArrowError::MemoryError(m) => SqlError::new("53200", m.clone()),
         ArrowError::IoError(m, _) => SqlError::new("58030", m.clone()),
         other => SqlError::new("22000", other.to_string()),
     }
+}
+
+/// PostgreSQL's name of an Arrow integer type.
+fn integer_type(arrow: &str) -> Option<&'static str> {
+    Some(match arrow {
+        "Int16" => "smallint",
+        "Int32" => "integer",
+        "Int64" => "bigint",
+        _ => return None,
+    })
+}
+
+/// A failed cast to an integer type as PostgreSQL reports it, from Arrow's
+/// messages: a number out of the type's range (`70000::int2`,
+/// `3e9::int4`) is 22003 `smallint out of range`; a string of digits out of
+/// range (`'99999999999'::int4`) 22003 `value "…" is out of range for type
+/// integer`; any other string 22P02 `invalid input syntax for type integer:
+/// "…"`. `None` for other casts.
+pub(crate) fn integer_cast(m: &str) -> Option<SqlError> {
+    let m = m.strip_prefix("Cast error: ").unwrap_or(m);
+    // "Can't cast value 70000 to type Int16" (integers, floats)
+    if let Some(rest) = m.strip_prefix("Can't cast value ") {
+        let (_, to) = rest.rsplit_once(" to type ")?;
+        return Some(SqlError::new(
+            "22003",
+            format!("{} out of range", integer_type(to.trim())?),
+        ));
+    }
+    // "value of 3000000000 is out of range Int32" (numerics)
+    if let Some(rest) = m.strip_prefix("value of ") {
+        let (_, to) = rest.rsplit_once(" is out of range ")?;
+        return Some(SqlError::new(
+            "22003",
+            format!("{} out of range", integer_type(to.trim())?),
+        ));
+    }
+    // "Cannot cast string '99999999999' to value of Int32 type"
+    let rest = m.strip_prefix("Cannot cast string '")?;
+    let (value, to) = rest.rsplit_once("' to value of ")?;
+    let name = integer_type(to.strip_suffix(" type")?.trim())?;
+    let digits = value.trim();
+    let digits = digits.strip_prefix(['-', '+']).unwrap_or(digits);
+    Some(
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            SqlError::new(
+                "22003",
+                format!("value \"{value}\" is out of range for type {name}"),
+            )
+        } else {
+            SqlError::new(
+                "22P02",
+                format!("invalid input syntax for type {name}: \"{value}\""),
+            )
+        },
+    )
 }
 
 fn schema(s: &SchemaError) -> SqlError {
@@ -315,6 +372,9 @@ fn execution(m: &str) -> SqlError {
     } else if m.contains("Divide by zero") || m.contains("division by zero") {
         "22012"
     } else if m.contains("Cannot cast") || m.contains("Cast error") {
+        if let Some(e) = m.find("Cast error: ").and_then(|i| integer_cast(&m[i..])) {
+            return e;
+        }
         "22P02"
     } else {
         "22000"

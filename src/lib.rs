@@ -21,6 +21,7 @@ pub mod registry;
 mod regtype_text;
 pub mod server;
 pub mod sql;
+mod sum_numeric;
 mod yield_points;
 
 pub use engine::{Engine, EngineBuilder, Output};

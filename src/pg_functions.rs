@@ -4,10 +4,11 @@
 //! the catalog functions psql and SQLAlchemy's Inspector call that it lacks
 //! (`pg_function_is_visible`, `pg_collation_is_visible`,
 //! `pg_get_function_result`, `pg_get_function_arguments`,
-//! `pg_get_serial_sequence`, `json_build_object`), and those BI tools' key
-//! and index browsers call: `generate_subscripts`,
-//! `information_schema._pg_expandarray`, `pg_get_indexdef` (one file each
-//! under `pg_functions/`).
+//! `pg_get_serial_sequence`, `json_build_object`), the functions BI tools' key
+//! and index browsers call (`generate_subscripts`,
+//! `information_schema._pg_expandarray`, `pg_get_indexdef`), and `pg_typeof`,
+//! `pg_size_pretty`, `pg_encoding_to_char` (one file each under
+//! `pg_functions/`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,9 +27,13 @@ use datafusion::prelude::SessionContext;
 
 use crate::pg_catalog::PUBLIC_NAMESPACE;
 
+mod augur_no_relation;
 mod generate_subscripts;
+mod pg_encoding_to_char;
 mod pg_expandarray;
 mod pg_get_indexdef;
+mod pg_size_pretty;
+mod pg_typeof;
 
 /// First `pg_proc.oid` given to Augur's functions (above PostgreSQL's own).
 const FIRST_OID: i32 = 1_000_000;
@@ -139,6 +144,10 @@ pub async fn register(
     ctx.register_udf(generate_subscripts::udf());
     ctx.register_udf(pg_expandarray::udf());
     ctx.register_udf(pg_get_indexdef::udf());
+    ctx.register_udf(pg_typeof::pg_typeof());
+    ctx.register_udf(augur_no_relation::augur_no_relation());
+    ctx.register_udf(pg_size_pretty::pg_size_pretty());
+    ctx.register_udf(pg_encoding_to_char::pg_encoding_to_char());
     ctx.register_udf(current_setting());
     ctx.register_udf(set_config());
     ctx.register_udf(current_schemas());

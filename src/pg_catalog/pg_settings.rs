@@ -9,6 +9,9 @@
 //! stock server). `setting` and `reset_val` are Augur's values; `source` is
 //! `default`, as Augur has no configuration file.
 //!
+//! `statement_timeout`, a setting of the session in Augur, is listed with
+//! its default (0), whatever the session has set.
+//!
 //! Columns (PostgreSQL type → Arrow): name, setting, unit, category,
 //! short_desc, extra_desc, context, vartype, source, min_val, max_val
 //! (text → Utf8), enumvals (text[] → List(Utf8)), boot_val, reset_val,
@@ -34,6 +37,7 @@ struct Setting {
     extra_desc: Option<&'static str>,
     context: &'static str,
     vartype: &'static str,
+    unit: Option<&'static str>,
     min_val: Option<&'static str>,
     max_val: Option<&'static str>,
     enumvals: Option<&'static [&'static str]>,
@@ -65,6 +69,7 @@ const fn text(
         extra_desc: None,
         context,
         vartype,
+        unit: None,
         min_val: None,
         max_val: None,
         enumvals: None,
@@ -257,6 +262,22 @@ const SETTINGS: &[Setting] = &[
         "bool",
         "on",
     ),
+    // a setting of the session (`SET statement_timeout`); the table shows
+    // its default
+    Setting {
+        extra_desc: Some("A value of 0 turns off the timeout."),
+        unit: Some("ms"),
+        min_val: Some("0"),
+        max_val: Some("2147483647"),
+        ..text(
+            "statement_timeout",
+            STATEMENT,
+            "Sets the maximum allowed duration of any statement.",
+            "user",
+            "integer",
+            "0",
+        )
+    },
     Setting {
         enumvals: Some(ISOLATION),
         ..text(
@@ -328,7 +349,7 @@ pub fn table() -> Result<MemTable> {
     let columns: Vec<ArrayRef> = vec![
         col(|s| Some(s.name)),
         col(setting),
-        col(|_| None),
+        col(|s| s.unit),
         col(|s| Some(s.category)),
         col(|s| Some(s.short_desc)),
         col(|s| s.extra_desc),
@@ -355,7 +376,7 @@ mod tests {
 
     #[test]
     fn every_listed_setting_has_a_value() {
-        for s in SETTINGS {
+        for s in SETTINGS.iter().filter(|s| s.name != "statement_timeout") {
             assert!(server_setting(s.name).is_some(), "{}", s.name);
         }
     }

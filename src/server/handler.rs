@@ -1088,7 +1088,8 @@ impl ExtendedQueryHandler for AugurHandler {
         let params = with_untyped_nulls(
             portal,
             &inferred,
-            df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)?,
+            df::deserialize_parameters_with_server_types(portal, &inferred_refs, &wire_refs)
+                .map_err(parameter_out_of_range)?,
         );
         let engine = session_engine(&self.engine, client);
         for hook in &self.hooks {
@@ -1143,4 +1144,29 @@ impl ExtendedQueryHandler for AugurHandler {
             .await?;
         Ok(with_cancel(client, response, until).await)
     }
+}
+
+/// A bound integer parameter that does not fit the type the statement gives
+/// it (`$1::int2` bound to 70000) as PostgreSQL reports it: 22003
+/// `smallint out of range` (arrow-pg says 22023 `INT value 70000 is out of
+/// range for Int16`). Other errors are kept.
+fn parameter_out_of_range(e: PgWireError) -> PgWireError {
+    if let PgWireError::UserError(info) = &e
+        && info.code == "22023"
+        && let Some(rest) = info.message.strip_prefix("INT value ")
+        && let Some((_, to)) = rest.rsplit_once(" is out of range for ")
+    {
+        let name = match to {
+            "Int16" => "smallint",
+            "Int32" => "integer",
+            "Int64" => "bigint",
+            _ => return e,
+        };
+        return PgWireError::UserError(Box::new(ErrorInfo::new(
+            "ERROR".to_owned(),
+            "22003".to_owned(),
+            format!("{name} out of range"),
+        )));
+    }
+    e
 }

@@ -6,7 +6,7 @@
 //! show as column headers and use as dictionary keys.
 
 use datafusion::sql::sqlparser::ast::{
-    DataType, Expr, Ident, SelectItem, SetExpr, Statement, Value,
+    DataType, Expr, Ident, SelectItem, SetExpr, Statement, TrimWhereField,
 };
 use pgwire::api::results::FieldInfo;
 
@@ -113,8 +113,9 @@ fn expr_name(e: &Expr) -> Option<String> {
 }
 
 /// A name and its strength, as in PostgreSQL's `FigureColnameInternal`: 2
-/// for a column, function, subquery or `ARRAY[…]`, 1 for a cast's type,
-/// `case` or a boolean constant. A cast whose operand's name is weaker
+/// for a column, function, subquery or `ARRAY[…]`, 1 for a cast's type or
+/// `case`. (A boolean constant has no name since PostgreSQL 15: `SELECT
+/// true` is `?column?`.) A cast whose operand's name is weaker
 /// than 2 is named after its own type (`'1.5'::numeric::int` is `int4`,
 /// `CASE … END::text` is `text`).
 fn figure(e: &Expr) -> Option<(String, u8)> {
@@ -141,7 +142,27 @@ fn figure(e: &Expr) -> Option<(String, u8)> {
         },
         Expr::Exists { .. } => Some(("exists".into(), 2)),
         Expr::Array(_) => Some(("array".into(), 2)),
-        Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => Some(("bool".into(), 1)),
+        // the SQL-standard forms that PostgreSQL's grammar turns into calls
+        // of its functions
+        Expr::Substring { shorthand, .. } => {
+            Some((if *shorthand { "substr" } else { "substring" }.into(), 2))
+        }
+        Expr::Trim { trim_where, .. } => Some((
+            match trim_where {
+                Some(TrimWhereField::Leading) => "ltrim",
+                Some(TrimWhereField::Trailing) => "rtrim",
+                _ => "btrim",
+            }
+            .into(),
+            2,
+        )),
+        Expr::Position { .. } => Some(("position".into(), 2)),
+        Expr::Extract { .. } => Some(("extract".into(), 2)),
+        Expr::Ceil { .. } => Some(("ceil".into(), 2)),
+        Expr::Floor { .. } => Some(("floor".into(), 2)),
+        Expr::Overlay { .. } => Some(("overlay".into(), 2)),
+        Expr::AtTimeZone { .. } => Some(("timezone".into(), 2)),
+        Expr::Interval(_) => Some(("interval".into(), 1)),
         Expr::TypedString(t) => Some((type_name(&t.data_type), 1)),
         Expr::Subquery(q) => match pg_column_names(&Statement::Query(q.clone())) {
             Some(names) if names.len() == 1 => names[0].clone().map(|n| (n, 2)),
@@ -268,7 +289,41 @@ mod tests {
             ),
             [
                 "?column?", "float8", "text", "?column?", "count", "b", "c", "int4", "d", "case",
-                "bool", "y", "version", "int4", "text", "count", "array", "c"
+                "?column?", "y", "version", "int4", "text", "count", "array", "c"
+            ]
+        );
+        // the SQL-standard forms of function calls, constants
+        assert_eq!(
+            names(
+                "SELECT true::text, substring('abc' from 1 for 2), substring('abc',1,2), substr('abc', 1, 2), trim(' a '), trim(leading ' a'), trim(trailing 'a '), position('b' in 'abc'), extract(year from now()), ceil(1.5), ceiling(1.5), floor(1.5), overlay('abc' placing 'x' from 1), now() at time zone 'UTC', current_date, date '2020-01-01', interval '1 day', false, CASE WHEN true THEN true END, (true), NULL, upper('a'), now(), 1::int8, 'a'::text, ARRAY[1]"
+            ),
+            [
+                "text",
+                "substring",
+                "substring",
+                "substr",
+                "btrim",
+                "ltrim",
+                "rtrim",
+                "position",
+                "extract",
+                "ceil",
+                "ceiling",
+                "floor",
+                "overlay",
+                "timezone",
+                "current_date",
+                "date",
+                "interval",
+                "?column?",
+                "case",
+                "?column?",
+                "?column?",
+                "upper",
+                "now",
+                "int8",
+                "text",
+                "array"
             ]
         );
         // a wildcard over a scalar set-returning function (pgcli's

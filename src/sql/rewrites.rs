@@ -17,6 +17,8 @@ pub fn postgres_compat(statement: &mut Statement) {
     numeric_literal_casts(statement);
     interval_clock_literals(statement);
     bare_user_and_regproc_joins(statement);
+    untyped_literal_types(statement);
+    regclass_names(statement);
     aggregate_catalog_subqueries(statement);
     subqueries_in_order_by(statement);
     let _ =
@@ -808,6 +810,169 @@ impl datafusion::sql::sqlparser::ast::VisitorMut for PgInformationSchema {
         }
         std::ops::ControlFlow::Continue(())
     }
+}
+
+/// `pg_typeof('a')`: a bare string literal is of type `unknown` in
+/// PostgreSQL, but text in DataFusion; the call loses its argument, which
+/// `pg_typeof` answers `unknown` (see `pg_functions::pg_typeof`).
+fn untyped_literal_types(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        FunctionArg, FunctionArgExpr, FunctionArguments, visit_expressions_mut,
+    };
+    use std::ops::ControlFlow;
+    let _ = visit_expressions_mut(statement, |e| {
+        if let Expr::Function(f) = e
+            && f.name.to_string().eq_ignore_ascii_case("pg_typeof")
+            && let FunctionArguments::List(list) = &mut f.args
+            && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice()
+            && matches!(
+                arg,
+                Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))
+            )
+        {
+            list.args.clear();
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The name in `'t'::regclass` as the compatibility parser rewrote it (a
+/// subquery of `pg_class`), when `e` is such a subquery.
+fn regclass_lookup_name(e: &Expr) -> Option<String> {
+    use datafusion::sql::sqlparser::ast::visit_expressions;
+    use std::ops::ControlFlow;
+    let Expr::Subquery(q) = e else {
+        return None;
+    };
+    if !q
+        .to_string()
+        .starts_with("SELECT c.oid FROM pg_catalog.pg_class c ")
+    {
+        return None;
+    }
+    let mut name = None;
+    let _ = visit_expressions(q.as_ref(), |x| {
+        if let Expr::Function(f) = x
+            && f.name.to_string().eq_ignore_ascii_case("parse_ident")
+            && let Some(Expr::Cast { expr, .. }) = function_args(f).first()
+            && let Expr::Value(v) = expr.as_ref()
+            && let Value::SingleQuotedString(s) = &v.value
+        {
+            name = Some(s.clone());
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    let name = name?;
+    // the compatibility parser adds `LIMIT 1` to a subquery in a projection
+    let text = q.to_string();
+    let text = text.strip_suffix(" LIMIT 1").unwrap_or(&text);
+    let expected = regclass_lookup(&name)?.to_string();
+    (expected.strip_prefix('(').and_then(|t| t.strip_suffix(')')) == Some(text)).then_some(name)
+}
+
+fn function_args(f: &datafusion::sql::sqlparser::ast::Function) -> Vec<&Expr> {
+    use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    match &f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// `'name'::regclass` as the compatibility parser rewrites it.
+fn regclass_lookup(name: &str) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr};
+    use datafusion_postgres::datafusion_pg_catalog::sql::rules::{
+        RewriteRegCastToSubquery, SqlStatementRewriteRule,
+    };
+    let text = format!(
+        "SELECT {}::regclass",
+        Value::SingleQuotedString(name.to_string())
+    );
+    let st = Parser::parse_sql(&PostgreSqlDialect {}, &text)
+        .ok()?
+        .pop()?;
+    let Statement::Query(q) = RewriteRegCastToSubquery::new().rewrite(st) else {
+        return None;
+    };
+    let SetExpr::Select(s) = *q.body else {
+        return None;
+    };
+    match s.projection.into_iter().next()? {
+        SelectItem::UnnamedExpr(e) => Some(e),
+        _ => None,
+    }
+}
+
+/// Relation names as PostgreSQL's `regclass` reads them:
+/// - `'no_such_table'::regclass` is 42P01 `relation "no_such_table" does
+///   not exist` (the compatibility parser's lookup gives NULL): the lookup
+///   selects `coalesce(max(c.oid), augur_no_relation('no_such_table'))`,
+///   whose second argument raises the error when no relation matches (the
+///   aggregate makes the lookup one row, NULL when nothing matches);
+/// - a string literal given to `pg_relation_size` or
+///   `pg_total_relation_size` is a regclass (PostgreSQL coerces the
+///   literal), with the same error for a missing relation.
+fn regclass_names(statement: &mut Statement) {
+    use datafusion::sql::sqlparser::ast::{
+        FunctionArg, FunctionArgExpr, FunctionArguments, SelectItem, SetExpr, visit_expressions_mut,
+    };
+    use std::ops::ControlFlow;
+    let checked = |name: &str| -> Option<Expr> {
+        let Expr::Subquery(mut q) = regclass_lookup(name)? else {
+            return None;
+        };
+        let SetExpr::Select(select) = q.body.as_mut() else {
+            return None;
+        };
+        let quoted = Value::SingleQuotedString(name.to_string());
+        let sql = format!(
+            "coalesce(max(CASE WHEN n.nspname = 'pg_catalog' THEN c.oid END), max(c.oid), augur_no_relation({quoted}))"
+        );
+        let e = Parser::new(&PostgreSqlDialect {})
+            .try_with_sql(&sql)
+            .and_then(|mut p| p.parse_expr())
+            .ok()?;
+        select.projection = vec![SelectItem::UnnamedExpr(e)];
+        // an unqualified name is looked up in pg_catalog too, which
+        // PostgreSQL's search path always has (first)
+        let _ = visit_expressions_mut(&mut select.selection, |x| {
+            if x.to_string() == "n.nspname = current_schema()"
+                && let Ok(e) = Parser::new(&PostgreSqlDialect {})
+                    .try_with_sql("n.nspname IN ('pg_catalog', current_schema())")
+                    .and_then(|mut p| p.parse_expr())
+            {
+                *x = e;
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        Some(Expr::Subquery(q))
+    };
+    let _ = visit_expressions_mut(statement, |e| {
+        if let Some(checked) = regclass_lookup_name(e).and_then(|n| checked(&n)) {
+            *e = checked;
+        } else if let Expr::Function(f) = e
+            && ["pg_relation_size", "pg_total_relation_size"]
+                .iter()
+                .any(|n| f.name.to_string().eq_ignore_ascii_case(n))
+            && let FunctionArguments::List(list) = &mut f.args
+            && let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_mut_slice()
+            && let Expr::Value(v) = arg
+            && let Value::SingleQuotedString(name) = &v.value
+            && !name.bytes().all(|b| b.is_ascii_digit())
+            && let Some(lookup) = checked(name)
+        {
+            *arg = lookup;
+        }
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 #[cfg(test)]

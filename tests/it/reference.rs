@@ -233,10 +233,11 @@ async fn cross_validated_auc_matches_scikit_learn() {
         (auc - want).abs() < 0.005,
         "5-fold AUC {auc} vs scikit-learn {want}"
     );
+    // sum of a bigint column is numeric, as in PostgreSQL
     let rows = b[0]
         .column(1)
-        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-        .value(0);
+        .as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
+        .value(0) as i64;
     let per_fold = b[0]
         .column(2)
         .as_primitive::<datafusion::arrow::datatypes::Int64Type>()

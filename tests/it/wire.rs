@@ -209,6 +209,21 @@ async fn driver_habits_work_parameters_deallocate_and_changed_result_types() {
     assert_eq!(stmt.params(), [Type::INT4, Type::TEXT]);
     let row = client.query_one(&stmt, &[&41i32, &"x"]).await.unwrap();
     assert_eq!((row.get::<_, i32>(0), row.get::<_, &str>(1)), (42, "x"));
+    // an int4 parameter that does not fit the smallint it is cast to:
+    // PostgreSQL 15 (psycopg, `%s::int2` with 70000) says 22003 "smallint
+    // out of range"
+    let stmt = client
+        .prepare_typed("SELECT $1::int2 AS s", &[Type::INT4])
+        .await
+        .unwrap();
+    let err = client.query(&stmt, &[&70000i32]).await.unwrap_err();
+    assert_eq!(code(&err), "22003", "{err:?}");
+    assert_eq!(
+        err.as_db_error().map(|d| d.message()),
+        Some("smallint out of range")
+    );
+    let row = client.query_one(&stmt, &[&7i32]).await.unwrap();
+    assert_eq!(row.get::<_, i16>(0), 7);
     // psycopg sends DEALLOCATE ALL on its own; it must be a plain command
     client
         .simple_query("DEALLOCATE ALL")
