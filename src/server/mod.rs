@@ -8,6 +8,7 @@ mod batch_rows;
 mod cursor;
 mod handler;
 pub(crate) mod names;
+mod parameter_types;
 mod pg_output;
 mod show;
 mod startup;

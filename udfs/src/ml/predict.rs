@@ -39,7 +39,7 @@ use crate::store::ModelStore;
 #[derive(Debug)]
 pub struct Predict {
     signature: Signature,
-    store: Arc<dyn ModelStore>,
+    pub(crate) store: Arc<dyn ModelStore>,
 }
 impl_store_eq!(Predict);
 

@@ -34,7 +34,7 @@ use crate::store::ModelStore;
 #[derive(Debug)]
 pub struct PredictProba {
     signature: Signature,
-    store: Arc<dyn ModelStore>,
+    pub(crate) store: Arc<dyn ModelStore>,
 }
 impl_store_eq!(PredictProba);
 
