@@ -58,10 +58,10 @@ async fn function_arguments_type_their_parameters_as_postgresql() {
         .unwrap();
     assert_eq!(row.get::<_, &str>(0), "CHURN");
     let row = client
-        .query_one("SELECT round($1, 2) AS r", &[&3.14159f64])
+        .query_one("SELECT round($1, 2) AS r", &[&1.23456f64])
         .await
         .unwrap();
-    assert_eq!(row.get::<_, f64>(0), 3.14);
+    assert_eq!(row.get::<_, f64>(0), 1.23);
     let row = client
         .query_one("SELECT power($1, $2) AS p", &[&2f64, &10f64])
         .await
