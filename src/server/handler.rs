@@ -11,8 +11,8 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::QueryHook;
+use datafusion_postgres::arrow_pg::datatypes::arrow_schema_to_pg_fields;
 use datafusion_postgres::arrow_pg::datatypes::df;
-use datafusion_postgres::arrow_pg::datatypes::{arrow_schema_to_pg_fields, into_pg_type};
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use pgwire::api::portal::{Format, Portal};
@@ -27,6 +27,7 @@ use pgwire::messages::data::DataRow;
 use pgwire::messages::extendedquery::Execute;
 use pgwire::types::format::FormatOptions;
 
+use super::parameter_types::{parameter_types, typed_by_functions, wire_types};
 use crate::backends::{Backend, Running};
 use crate::engine::{Engine, Output};
 use crate::errors::SqlError;
@@ -736,105 +737,6 @@ pub struct AugurQueryParser {
     hooks: Vec<Arc<dyn QueryHook>>,
 }
 
-/// Parameter types in `$1, $2, ...` order.
-/// A parameter DataFusion leaves untyped takes the type it is cast to
-/// (`$1::int4`, `CAST($1 AS text)`), as PostgreSQL infers it: drivers that
-/// send parameters as the server describes them (tokio-postgres, pgjdbc)
-/// could not bind `pg_cancel_backend($1::int4)` otherwise.
-fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
-    let mut params = plan.get_parameter_types().map_err(to_pg)?;
-    // parameters in table-function arguments (`vector_search(…, $1)`)
-    for inner in augur_udfs::table_function::parameter_plans(plan).map_err(to_pg)? {
-        for (id, t) in inner.get_parameter_types().map_err(to_pg)? {
-            let slot = params.entry(id).or_insert(None);
-            if slot.is_none() {
-                *slot = t;
-            }
-        }
-        type_from_casts(&mut params, &inner);
-    }
-    type_from_casts(&mut params, plan);
-    let mut ids: Vec<(usize, Option<DataType>)> = params
-        .into_iter()
-        .filter_map(|(k, v)| {
-            k.trim_start_matches('$')
-                .parse::<usize>()
-                .ok()
-                .map(|i| (i, v))
-        })
-        .collect();
-    ids.sort_by_key(|(i, _)| *i);
-    let max = ids.last().map_or(0, |(i, _)| *i);
-    let mut out = vec![None; max];
-    for (i, t) in ids {
-        if i >= 1 {
-            out[i - 1] = t;
-        }
-    }
-    Ok(out)
-}
-
-/// Gives each untyped parameter of `params` the type it is cast to in `plan`.
-fn type_from_casts(
-    params: &mut std::collections::HashMap<String, Option<DataType>>,
-    plan: &LogicalPlan,
-) {
-    if params.values().all(Option::is_some) {
-        return;
-    }
-    for (id, t) in cast_parameter_types(plan) {
-        if let Some(slot @ None) = params.get_mut(&id) {
-            *slot = Some(t);
-        }
-    }
-}
-
-/// The type each parameter is first cast to in `plan`, by placeholder id.
-fn cast_parameter_types(plan: &LogicalPlan) -> std::collections::HashMap<String, DataType> {
-    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::logical_expr::{Cast, Expr, TryCast};
-    let mut found = std::collections::HashMap::new();
-    let _ = plan.apply_with_subqueries(|node| {
-        node.apply_expressions(|e| {
-            e.apply(|e| {
-                // `augur_oid_array($1)` (`$1::oid[]`): an `oid[]` parameter
-                if let Expr::ScalarFunction(f) = e
-                    && f.name() == "augur_oid_array"
-                    && let Some(Expr::Placeholder(p)) = f.args.first().map(|a| match a {
-                        Expr::Cast(Cast { expr, .. }) => expr.as_ref(),
-                        other => other,
-                    })
-                {
-                    found
-                        .entry(p.id.clone())
-                        .or_insert_with(crate::oid_array::oid_array_type);
-                }
-                if let Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) = e
-                    && let Expr::Placeholder(p) = expr.as_ref()
-                {
-                    found
-                        .entry(p.id.clone())
-                        .or_insert_with(|| field.data_type().clone());
-                }
-                Ok(TreeNodeRecursion::Continue)
-            })
-        })
-    });
-    found
-}
-
-/// The PostgreSQL types of [`parameter_types`]' answer (`unknown` where untyped).
-fn wire_types(inferred: &[Option<DataType>]) -> PgWireResult<Vec<Type>> {
-    inferred
-        .iter()
-        .map(|t| match t {
-            Some(dt) if *dt == crate::oid_array::oid_array_type() => Ok(Type::OID_ARRAY),
-            Some(dt) => into_pg_type(dt),
-            None => Ok(Type::UNKNOWN),
-        })
-        .collect()
-}
-
 #[async_trait]
 impl QueryParser for AugurQueryParser {
     type Statement = PreparedStatement;
@@ -843,7 +745,7 @@ impl QueryParser for AugurQueryParser {
         &self,
         client: &C,
         sql: &str,
-        _types: &[Option<Type>],
+        types: &[Option<Type>],
     ) -> PgWireResult<Option<Self::Statement>>
     where
         C: ClientInfo + Unpin + Send + Sync,
@@ -875,6 +777,7 @@ impl QueryParser for AugurQueryParser {
             }
         }
         let plan = engine.plan(&statement).await.map_err(to_pg)?;
+        let plan = typed_by_functions(plan, types)?;
         Ok(Some((sql.to_string(), Some((statement, plan)))))
     }
 

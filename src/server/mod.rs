@@ -9,6 +9,7 @@ mod cursor;
 mod handler;
 pub(crate) mod names;
 mod oid_types;
+mod parameter_types;
 mod pg_output;
 mod show;
 mod startup;

@@ -176,6 +176,20 @@ async def asyncpg_main():
         stmt = await conn.prepare(ML.replace("<= 3", "<= $1"))
         ref = await conn.fetch(REF)
         check_ml("asyncpg", await stmt.fetch(3), [tuple(x) for x in ref])
+        # every feature a parameter: asyncpg encodes each Python value by the type
+        # Augur describes (the model's training column: bigint, float8, text)
+        feats = tuple(await conn.fetchrow(f"SELECT {FEATURES} FROM telco_customers WHERE customer_id = 1"))
+        params = ", ".join(f"${i}" for i in range(1, len(feats) + 1))
+        stmt = await conn.prepare(f"SELECT predict_proba('churn', {params})")
+        kinds = {type(v) for v in feats}
+        check("asyncpg", "feature parameters typed as the model's columns",
+              [t.name for t in stmt.get_parameters()][:7] == ["int8"] * 6 + ["text"]
+              and kinds == {int, float, str}, (stmt.get_parameters(), kinds))
+        p = await stmt.fetchval(*feats)
+        p1 = await conn.fetchval("SELECT probability FROM ml_predict('churn', "
+                                 "'SELECT * FROM telco_customers WHERE customer_id = 1')")
+        check("asyncpg", "predict_proba of parameters equals ml_predict",
+              p is not None and math.isclose(p, p1, rel_tol=1e-12), (p, p1))
         r = await conn.fetchrow("SELECT 1::int4 AS a, 2.5::float8 AS b, true AS c, 'x'::text AS d, DATE '2024-02-29' AS e")
         check("asyncpg", "binary types", tuple(r)[:4] == (1, 2.5, True, "x") and str(r["e"]) == "2024-02-29", r)
         # arrays asyncpg has no built-in codec for: it introspects their types first

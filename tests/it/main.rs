@@ -7,6 +7,7 @@ mod cancel;
 mod catalog;
 mod common;
 mod embed;
+mod parameter_types;
 mod portals;
 mod raw;
 mod reference;

@@ -1,5 +1,6 @@
 //! Model training, prediction and evaluation functions.
 
+pub mod argument_types;
 pub mod common;
 pub mod embedded;
 pub mod ml_confusion_matrix;

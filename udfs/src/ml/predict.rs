@@ -16,6 +16,8 @@
 //!   float8[] of `num_principal_components` values.
 //! - NULL features follow the model's rule (numeric → training mean; text →
 //!   no category), so a row always gets a prediction.
+//! - In a prepared statement a `$n` feature argument is described with the
+//!   type of that feature's training column (see `argument_types`).
 //! - Errors: 42704 unknown model; 22023 model not a literal or wrong feature
 //!   count; 42804 a feature of the wrong kind.
 //!
@@ -39,7 +41,7 @@ use crate::store::ModelStore;
 #[derive(Debug)]
 pub struct Predict {
     signature: Signature,
-    store: Arc<dyn ModelStore>,
+    pub(crate) store: Arc<dyn ModelStore>,
 }
 impl_store_eq!(Predict);
 

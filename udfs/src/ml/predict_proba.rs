@@ -3,7 +3,7 @@
 //! - `model`: text literal naming a classifier with probabilities
 //!   (`logistic_reg`, `naive_bayes`, tree models) or a `gaussian_mixture`
 //!   (`name` or `name@version`).
-//! - `feature, ...`: as for `predict`.
+//! - `feature, ...`: as for `predict` (also the types of `$n` parameters).
 //! - Returns float8 in [0, 1]. Two classes: the probability of the label's
 //!   last class in sort order (`'Yes'` over `'No'`, `1` over `0`, `true` over
 //!   `false`), the class listed last in the `models` table. More than two
@@ -34,7 +34,7 @@ use crate::store::ModelStore;
 #[derive(Debug)]
 pub struct PredictProba {
     signature: Signature,
-    store: Arc<dyn ModelStore>,
+    pub(crate) store: Arc<dyn ModelStore>,
 }
 impl_store_eq!(PredictProba);
 
