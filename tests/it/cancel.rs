@@ -141,7 +141,7 @@ async fn a_cancelled_training_stops_and_saves_no_model() {
 
 /// `embed` over one batch of 8,192 texts computes inside a single call for
 /// minutes: a cancel stops it within a few hundred texts (the statement's
-/// flag, checked every 512 texts), so the next statement on the connection
+/// flag, checked every 16 packed batches per thread), so the next statement on the connection
 /// is not left waiting behind the rest of the batch. Uses the real default
 /// model; skipped when it is not there, except under CI.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +164,7 @@ async fn a_long_embed_is_cancelled_and_its_work_stops() {
                || value::text)) FROM generate_series(1, 8192)";
     let err = cancel_after(&client, sql, Duration::from_secs(2)).await;
     assert_eq!(code(&err), "57014");
-    // the next embed answers once the current 512 texts are done, not after
+    // the next embed answers once the current chunk of texts is done, not after
     // the rest of the 8,192 (which would take longer than HANG)
     let row = tokio::time::timeout(HANG, client.query_one("SELECT embed('hello')", &[]))
         .await

@@ -19,7 +19,7 @@ STATEMENTS = [
     (None, "SELECT NULL, NULL"),
     (None, "SELECT 1 AS x, 2 AS x"),
     (None, "SELECT a, a, t.a FROM (VALUES (1, 'x')) AS t(a, b)"),
-    (None, "SELECT 1, 1 UNION ALL SELECT 2, 2"),
+    (None, "SELECT 1, 1 UNION ALL SELECT 2, 2 ORDER BY 1"),
     (None, "SELECT count(*), count(*) FROM (VALUES (1)) AS t(a)"),
     (None, "SELECT session_user, current_user, current_catalog"),
     ("integer literals are int4 (int8 when they do not fit), with int4 arithmetic", None),

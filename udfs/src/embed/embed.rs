@@ -185,10 +185,34 @@ impl ScalarUDFImpl for Embed {
     }
 }
 
-/// Texts embedded between two looks at the statement's cancel flag: a few
-/// seconds of work on two cores (results do not depend on it: every text is
-/// embedded on its own, without padding).
-const CANCEL_CHECK_TEXTS: usize = 512;
+/// Work between two looks at the statement's cancel flag, in estimated
+/// tokens per encoder thread: 16 of the model's packed batches
+/// (`augur_embed::TOKEN_BUDGET` tokens each) per thread, so a chunk keeps
+/// every thread busy (its ragged end idles a thread for half a batch on
+/// average, ~3 %) and a cancel waits at most a second or two on two cores
+/// however long the texts. Results do not depend on it: every text is
+/// embedded on its own, without padding.
+const CANCEL_CHECK_BATCHES_PER_THREAD: usize = 16;
+
+/// Consecutive runs of `texts` of about `budget` tokens each (a token is
+/// estimated as 4 bytes of text, plus the two special tokens).
+fn cancel_chunks<'a>(texts: &'a [&'a str], budget: usize) -> impl Iterator<Item = &'a [&'a str]> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= texts.len() {
+            return None;
+        }
+        let mut end = start;
+        let mut tokens = 0;
+        while end < texts.len() && (end == start || tokens < budget) {
+            tokens += texts[end].len() / 4 + 2;
+            end += 1;
+        }
+        let chunk = &texts[start..end];
+        start = end;
+        Some(chunk)
+    })
+}
 
 /// Embeds every non-NULL string of `texts`.
 pub fn embed_array(model: &Embedder, texts: &ArrayRef) -> Result<ArrayRef> {
@@ -196,7 +220,7 @@ pub fn embed_array(model: &Embedder, texts: &ArrayRef) -> Result<ArrayRef> {
 }
 
 /// [`embed_array`], stopping with 57014 once `cancelled()` says so (checked
-/// every [`CANCEL_CHECK_TEXTS`] texts).
+/// every [`CANCEL_CHECK_BATCHES_PER_THREAD`] batches per encoder thread).
 pub fn embed_array_cancellable(
     model: &Embedder,
     texts: &ArrayRef,
@@ -211,7 +235,10 @@ pub fn embed_array_cancellable(
     let dim = model.dim();
     let vectors = blocking(|| {
         let mut vectors = Vec::with_capacity(inputs.len() * dim);
-        for chunk in inputs.chunks(CANCEL_CHECK_TEXTS) {
+        let budget = CANCEL_CHECK_BATCHES_PER_THREAD
+            * augur_embed::TOKEN_BUDGET
+            * rayon::current_num_threads().max(1);
+        for chunk in cancel_chunks(&inputs, budget) {
             if cancelled() {
                 return Err(crate::cancel::cancelled());
             }
@@ -232,4 +259,23 @@ pub fn embed_array_cancellable(
         Arc::new(Float32Array::from(values)),
         nulls,
     )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cancel_chunks;
+
+    #[test]
+    fn cancel_chunks_cover_the_texts_in_order_by_estimated_tokens() {
+        let long = "x".repeat(400); // ~102 tokens
+        let texts: Vec<&str> = vec![long.as_str(); 10];
+        let chunks: Vec<usize> = cancel_chunks(&texts, 250).map(|c| c.len()).collect();
+        assert_eq!(chunks, vec![3, 3, 3, 1]);
+        // a text over the budget is a chunk of its own; nothing is lost
+        let huge = "y".repeat(10_000);
+        let texts = vec!["a", huge.as_str(), "b"];
+        let chunks: Vec<Vec<&str>> = cancel_chunks(&texts, 10).map(|c| c.to_vec()).collect();
+        assert_eq!(chunks.concat(), texts);
+        assert!(cancel_chunks(&[], 10).next().is_none());
+    }
 }
