@@ -608,14 +608,7 @@ fn untyped_as_text(fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
         .into_iter()
         .map(|f| {
             if *f.datatype() == Type::UNKNOWN {
-                FieldInfo::new(
-                    f.name().to_string(),
-                    f.table_id(),
-                    f.column_id(),
-                    Type::TEXT,
-                    f.format(),
-                )
-                .with_format_options(f.format_options().clone())
+                super::names::retyped(&f, Type::TEXT)
             } else {
                 f
             }

@@ -221,19 +221,24 @@ pub fn name_typed(
             if *f.datatype() == pgwire::api::Type::TEXT
                 && arrow.metadata().contains_key(crate::pg_catalog::NAME_KEY)
             {
-                FieldInfo::new(
-                    f.name().to_string(),
-                    f.table_id(),
-                    f.column_id(),
-                    pgwire::api::Type::NAME,
-                    f.format(),
-                )
-                .with_format_options(f.format_options().clone())
+                retyped(&f, pgwire::api::Type::NAME)
             } else {
                 f
             }
         })
         .collect()
+}
+
+/// `f` described as `t` (same name, table, column, format).
+pub fn retyped(f: &FieldInfo, t: pgwire::api::Type) -> FieldInfo {
+    FieldInfo::new(
+        f.name().to_string(),
+        f.table_id(),
+        f.column_id(),
+        t,
+        f.format(),
+    )
+    .with_format_options(f.format_options().clone())
 }
 
 /// `fields` with the PostgreSQL names put in, when `names` has one entry per field.

@@ -62,14 +62,7 @@ pub fn oid_arrays(schema: &Schema, fields: Vec<FieldInfo>) -> Vec<FieldInfo> {
         .zip(schema.fields().iter())
         .map(|(f, arrow)| {
             if is_oid_array(arrow) {
-                FieldInfo::new(
-                    f.name().to_string(),
-                    f.table_id(),
-                    f.column_id(),
-                    Type::OID_ARRAY,
-                    f.format(),
-                )
-                .with_format_options(f.format_options().clone())
+                super::names::retyped(&f, Type::OID_ARRAY)
             } else {
                 f
             }

@@ -35,8 +35,6 @@ use std::ops::ControlFlow;
 /// a type asyncpg would introspect again, without end.
 pub fn oid_array_agg(statement: &mut Statement) {
     use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
-    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-    use datafusion::sql::sqlparser::parser::Parser;
     let _ = visit_expressions_mut(statement, |e| {
         let Expr::Function(f) = e else {
             return ControlFlow::<()>::Continue(());
@@ -55,11 +53,7 @@ pub fn oid_array_agg(statement: &mut Statement) {
                 }
                 _ => false,
             };
-        if of_atttypid
-            && let Ok(cast) = Parser::new(&PostgreSqlDialect {})
-                .try_with_sql(&format!("augur_oid_array({e})"))
-                .and_then(|mut p| p.parse_expr())
-        {
+        if of_atttypid && let Some(cast) = parse_expr(&format!("augur_oid_array({e})")) {
             *e = cast;
         }
         ControlFlow::Continue(())
@@ -72,8 +66,6 @@ pub fn oid_array_agg(statement: &mut Statement) {
 /// `integer[]`; `augur_oid_array` makes it PostgreSQL's `oid[]` (1028).
 pub fn oid_array_casts(statement: &mut Statement) {
     use datafusion::sql::sqlparser::ast::{ArrayElemTypeDef, DataType};
-    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-    use datafusion::sql::sqlparser::parser::Parser;
     let _ = visit_expressions_mut(statement, |e| {
         let Expr::Cast {
             expr, data_type, ..
@@ -91,9 +83,7 @@ pub fn oid_array_casts(statement: &mut Statement) {
         let is_oid = matches!(element.as_ref(), DataType::Custom(name, args)
             if args.is_empty() && name.to_string().to_lowercase().trim_start_matches("pg_catalog.") == "oid");
         if is_oid
-            && let Ok(call) = Parser::new(&PostgreSqlDialect {})
-                .try_with_sql(&format!("augur_oid_array(CAST(({expr}) AS bigint[]))"))
-                .and_then(|mut p| p.parse_expr())
+            && let Some(call) = parse_expr(&format!("augur_oid_array(CAST(({expr}) AS bigint[]))"))
         {
             *e = call;
         }
@@ -157,6 +147,16 @@ pub fn regtype_text_casts(statement: &mut Statement) {
         }
         ControlFlow::Continue(())
     });
+}
+
+/// `sql` parsed as one PostgreSQL expression.
+fn parse_expr(sql: &str) -> Option<Expr> {
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .ok()
 }
 
 /// Replaces each such subquery of `statement` by `<outer>.typbasetype`.
